@@ -1,0 +1,143 @@
+// Package lending is the domain of the platform: partners and their credentials, customers, offers,
+// simulations and loans, with the rules that govern them. It does no I/O.
+package lending
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Kind is the class of a domain error; the HTTP layer maps each kind to one status and problem type.
+type Kind int
+
+// The kinds of error, one per HTTP status the API answers with.
+const (
+	KindInternal             Kind = iota // 500
+	KindInvalidRequest                   // 400
+	KindUnauthenticated                  // 401
+	KindForbidden                        // 403
+	KindNotFound                         // 404
+	KindMethodNotAllowed                 // 405
+	KindConflict                         // 409
+	KindTooLarge                         // 413
+	KindUnsupportedMediaType             // 415
+	KindValidation                       // 422
+	KindRateLimited                      // 429
+)
+
+// Code is a stable, machine-readable error code sent as the problem's `code`.
+type Code string
+
+// Every error code the platform sends. This is the one list in the code (api/openapi.yaml lists the
+// same codes, and a test keeps the two equal).
+const (
+	CodeInvalidRequest        Code = "invalid_request"
+	CodeMalformedJSON         Code = "malformed_json"
+	CodeUnsupportedGrantType  Code = "unsupported_grant_type"
+	CodeRequestTooLarge       Code = "request_too_large"
+	CodeUnsupportedMediaType  Code = "unsupported_media_type"
+	CodeMethodNotAllowed      Code = "method_not_allowed"
+	CodeInvalidClient         Code = "invalid_client"
+	CodeMissingToken          Code = "missing_token"
+	CodeInvalidToken          Code = "invalid_token"
+	CodeTokenExpired          Code = "token_expired"
+	CodeForbidden             Code = "forbidden"
+	CodeSandboxOnly           Code = "sandbox_only"
+	CodeNotFound              Code = "not_found"
+	CodeCredentialNotFound    Code = "credential_not_found"
+	CodeConflict              Code = "conflict"
+	CodeLastActiveCredential  Code = "last_active_credential"
+	CodeIdempotencyKeyInUse   Code = "idempotency_key_in_use"
+	CodeValidationFailed      Code = "validation_failed"
+	CodeMissingRequiredField  Code = "missing_required_field"
+	CodeInvalidField          Code = "invalid_field"
+	CodeInvalidParameter      Code = "invalid_parameter"
+	CodeInvalidIdempotencyKey Code = "invalid_idempotency_key"
+	CodeIdempotencyKeyReused  Code = "idempotency_key_reused"
+	CodeRateLimitExceeded     Code = "rate_limit_exceeded"
+	CodeInternal              Code = "internal_error"
+)
+
+var codeKinds = map[Code]Kind{
+	CodeInvalidRequest:        KindInvalidRequest,
+	CodeMalformedJSON:         KindInvalidRequest,
+	CodeUnsupportedGrantType:  KindInvalidRequest,
+	CodeRequestTooLarge:       KindTooLarge,
+	CodeUnsupportedMediaType:  KindUnsupportedMediaType,
+	CodeMethodNotAllowed:      KindMethodNotAllowed,
+	CodeInvalidClient:         KindUnauthenticated,
+	CodeMissingToken:          KindUnauthenticated,
+	CodeInvalidToken:          KindUnauthenticated,
+	CodeTokenExpired:          KindUnauthenticated,
+	CodeForbidden:             KindForbidden,
+	CodeSandboxOnly:           KindForbidden,
+	CodeNotFound:              KindNotFound,
+	CodeCredentialNotFound:    KindNotFound,
+	CodeConflict:              KindConflict,
+	CodeLastActiveCredential:  KindConflict,
+	CodeIdempotencyKeyInUse:   KindConflict,
+	CodeValidationFailed:      KindValidation,
+	CodeMissingRequiredField:  KindValidation,
+	CodeInvalidField:          KindValidation,
+	CodeInvalidParameter:      KindValidation,
+	CodeInvalidIdempotencyKey: KindValidation,
+	CodeIdempotencyKeyReused:  KindValidation,
+	CodeRateLimitExceeded:     KindRateLimited,
+	CodeInternal:              KindInternal,
+}
+
+// Codes returns every error code, sorted.
+func Codes() []Code {
+	out := make([]Code, 0, len(codeKinds))
+	for c := range codeKinds {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Kind returns the kind of error the code belongs to (KindInternal for an unknown code).
+func (c Code) Kind() Kind {
+	if k, ok := codeKinds[c]; ok {
+		return k
+	}
+	return KindInternal
+}
+
+// FieldError names one invalid input field.
+type FieldError struct {
+	Param  string `json:"param"`
+	Detail string `json:"detail"`
+	Code   Code   `json:"code,omitempty"`
+}
+
+// Error is a domain error with a stable code, safe to show to the partner.
+type Error struct {
+	Code   Code
+	Detail string
+	// Fields lists the offending fields of a validation error, if any.
+	Fields []FieldError
+}
+
+// Error returns the code and detail.
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Detail }
+
+// Errorf returns an *Error with the given code and a formatted detail.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf returns a validation *Error about one field.
+func FieldErrorf(code Code, param, format string, args ...any) *Error {
+	d := fmt.Sprintf(format, args...)
+	return &Error{Code: code, Detail: d, Fields: []FieldError{{Param: param, Detail: d, Code: code}}}
+}
+
+// ErrorCode returns the code of err if it is (or wraps) an *Error, else CodeInternal.
+func ErrorCode(err error) Code {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return CodeInternal
+}
