@@ -1,0 +1,126 @@
+// Package httpapi is the partner-facing HTTP API: routes under /api/v3 (and /v3), the conventions every
+// route shares (problems, request ids, rate limits, idempotency, body limits), and operations endpoints.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dinie-oss/dinie/internal/auth"
+	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/lending"
+	"github.com/dinie-oss/dinie/internal/ratelimit"
+	"github.com/dinie-oss/dinie/internal/store"
+)
+
+// Prefixes are the two base paths every API route is served under (spec/README.md decision 1).
+var Prefixes = []string{"/api/v3", "/v3"}
+
+// Config is what the API is built from.
+type Config struct {
+	Store   *store.Store
+	Auth    *auth.Authenticator
+	Clock   clock.Clock
+	Limiter ratelimit.Limiter
+	Logger  *slog.Logger
+	// Registry receives the HTTP metrics; nil means a new registry.
+	Registry *prometheus.Registry
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// IdempotencyWait bounds how long a repeat waits for the first request with its key (default 10 s).
+	IdempotencyWait time.Duration
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	mux     *http.ServeMux
+	metrics *metrics
+	handler http.Handler
+}
+
+// New returns the API server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.IdempotencyWait <= 0 {
+		cfg.IdempotencyWait = 10 * time.Second
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.NewMemory(ratelimit.Config{PerSecond: 100, Burst: 200})
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(cfg.Registry)}
+	s.routes()
+	s.handler = s.observe(s.mux)
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	for _, p := range Prefixes {
+		s.mux.Handle("POST "+p+"/auth/token", s.public(s.createToken))
+		s.mux.Handle("POST "+p+"/auth/credentials", s.authed(s.createCredential))
+		s.mux.Handle("GET "+p+"/auth/credentials", s.authed(s.listCredentials))
+		s.mux.Handle("DELETE "+p+"/auth/credentials/{client_id}", s.authed(s.revokeCredential))
+		s.mux.Handle("GET "+p+"/banks", s.authed(s.listBanks))
+		s.mux.Handle("GET "+p+"/openapi.yaml", s.public(s.openAPI))
+	}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.mux.Handle("/", s.public(s.unmatched))
+}
+
+// unmatched answers requests no route takes: 405 with Allow when the path exists for other methods,
+// else 404.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(context.Background())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		for _, m := range allow {
+			w.Header().Add("Allow", m)
+		}
+		return lending.Errorf(lending.CodeMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
+	}
+	return lending.Errorf(lending.CodeNotFound, "no route %s %s", r.Method, r.URL.Path)
+}
+
+// HTTPServer returns an http.Server for s on addr with safe settings: bounded headers, bodies and idle connections, so slow or stuck
+// clients cannot pin the server's resources.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+}
