@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dinie-oss/dinie/internal/auth"
+	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/httpapi"
+	"github.com/dinie-oss/dinie/internal/lending"
+	"github.com/dinie-oss/dinie/internal/ratelimit"
+	"github.com/dinie-oss/dinie/internal/store"
+)
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := m.newFlagSet("serve", &d)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	perSecond := fs.Float64("rate-limit", 100, "requests per second each credential (or client address) may sustain")
+	burst := fs.Int("rate-burst", 200, "requests a credential may make at once before the rate limit applies")
+	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest request body accepted")
+	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	debug := fs.Bool("debug", false, "log at debug level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	log := m.logger(level)
+	slog.SetDefault(log)
+
+	if err := os.MkdirAll(d.dataDir, 0o750); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	clk := clock.System{}
+	st, err := m.openStore(ctx, d, clk)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := m.bootstrapSandbox(ctx, st, clk, d.dataDir, log); err != nil {
+		return err
+	}
+	authn, err := auth.New(ctx, st, clk)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Config{
+		Store:        st,
+		Auth:         authn,
+		Clock:        clk,
+		Limiter:      ratelimit.NewMemory(ratelimit.Config{PerSecond: *perSecond, Burst: *burst}),
+		Logger:       log,
+		MaxBodyBytes: *maxBody,
+	})
+	srv := api.HTTPServer(*addr)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "engine", st.Engine())
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+
+	go purgeIdempotencyKeys(ctx, st, clk, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "timeout", drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens and migrates the database.
+func (m *Main) openStore(ctx context.Context, d dbFlags, clk clock.Clock) (*store.Store, error) {
+	st, err := store.Open(ctx, d.dsn(m.Getenv), store.Options{Clock: clk})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// sandboxCredentials is the file a new user reads to call the API at once.
+type sandboxCredentials struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// bootstrapSandbox creates, on the very first start (no partner at all), a partner "Sandbox" with a
+// test credential, writes its credentials to <data dir>/sandbox-credentials.json and logs them once.
+func (m *Main) bootstrapSandbox(ctx context.Context, st *store.Store, clk clock.Clock, dataDir string, log *slog.Logger) error {
+	var created *sandboxCredentials
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		n, err := tx.CountPartners(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		p, err := lending.NewPartner("Sandbox", clk.Now())
+		if err != nil {
+			return err
+		}
+		if err := tx.CreatePartner(ctx, p); err != nil {
+			return err
+		}
+		cred, secret, err := lending.NewCredential(lending.NewCredentialRequest{
+			Scope: lending.Scope{PartnerID: p.ID, Environment: lending.EnvTest}, Name: "Sandbox",
+		}, clk.Now(), auth.HashSecret)
+		if err != nil {
+			return err
+		}
+		created = &sandboxCredentials{ClientID: cred.ClientID, ClientSecret: secret}
+		return tx.CreateCredential(ctx, cred)
+	})
+	if err != nil || created == nil {
+		return err
+	}
+	path := filepath.Join(dataDir, "sandbox-credentials.json")
+	b, _ := json.MarshalIndent(created, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// The one time a secret is logged: the operator asked for a ready-to-use sandbox.
+	log.Info("created the Sandbox partner with a test credential; this secret is shown only now",
+		"client_id", created.ClientID, "client_secret", created.ClientSecret, "file", path)
+	return nil
+}
+
+// purgeIdempotencyKeys deletes expired idempotency keys every ten minutes until ctx ends.
+func purgeIdempotencyKeys(ctx context.Context, st *store.Store, clk clock.Clock, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.PurgeIdempotencyKeys(ctx, clk.Now()); err != nil {
+				log.Warn("purge idempotency keys", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged expired idempotency keys", "count", n)
+			}
+		}
+	}
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := m.newFlagSet("migrate", &d)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(d.dataDir, 0o750); err != nil && !store.IsPostgresURL(d.dsn(m.Getenv)) {
+		return err
+	}
+	st, err := m.openStore(ctx, d, clock.System{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "schema at %s (%s)\n", v, st.Engine())
+	return nil
+}
