@@ -148,7 +148,7 @@ func (a *Authenticator) IssueToken(ctx context.Context, clientID, secret string)
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: sign: %w", err)
 	}
-	if err := a.creds.TouchCredential(ctx, cred.ClientID, now, 0); err != nil {
+	if err := a.touch(ctx, cred, now); err != nil {
 		return Token{}, err
 	}
 	return Token{AccessToken: TokenPrefix + signed, ExpiresIn: int(TokenTTL / time.Second)}, nil
@@ -187,10 +187,8 @@ func (a *Authenticator) Verify(ctx context.Context, bearer string) (Principal, e
 	if cred.ExpiresAt != nil && !now.Before(*cred.ExpiresAt) {
 		return Principal{}, lending.Errorf(lending.CodeTokenExpired, "the credential of this access token has expired")
 	}
-	if cred.LastUsedAt == nil || now.Sub(*cred.LastUsedAt) >= touchGranularity {
-		if err := a.creds.TouchCredential(ctx, cred.ClientID, now, touchGranularity); err != nil {
-			return Principal{}, err
-		}
+	if err := a.touch(ctx, cred, now); err != nil {
+		return Principal{}, err
 	}
 	return Principal{Scope: cred.Scope(), ClientID: cred.ClientID, Scopes: cred.Scopes}, nil
 }
@@ -202,4 +200,12 @@ func (a *Authenticator) keyFor(t *jwt.Token) (any, error) {
 		return nil, errors.New("unknown signing key")
 	}
 	return k, nil
+}
+
+// touch records the use of cred at most once per touchGranularity, so that reads stay reads.
+func (a *Authenticator) touch(ctx context.Context, cred lending.Credential, now time.Time) error {
+	if cred.LastUsedAt != nil && now.Sub(*cred.LastUsedAt) < touchGranularity {
+		return nil
+	}
+	return a.creds.TouchCredential(ctx, cred.ClientID, now, touchGranularity)
 }

@@ -45,6 +45,7 @@ type cred struct{ id, secret string }
 type envOptions struct {
 	limiter ratelimit.Limiter
 	maxBody int64
+	log     io.Writer
 }
 
 // forEachEngine runs fn as a parallel subtest on every store engine.
@@ -69,12 +70,15 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if opts.log == nil {
+		opts.log = io.Discard
+	}
 	if opts.limiter == nil {
 		opts.limiter = ratelimit.NewMemory(ratelimit.Config{PerSecond: 1e6, Burst: 1e6})
 	}
 	api := httpapi.New(httpapi.Config{
 		Store: st, Auth: authn, Clock: clk, Limiter: opts.limiter, MaxBodyBytes: opts.maxBody,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewJSONHandler(opts.log, nil)),
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,16 +19,23 @@ import (
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	principalKey
-)
+const requestInfoKey ctxKey = 0
+
+// requestInfo is what the layers of one request learn about it, for the access log.
+type requestInfo struct {
+	id       string
+	clientID string
+}
+
+func infoOf(r *http.Request) *requestInfo {
+	if info, ok := r.Context().Value(requestInfoKey).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{}
+}
 
 // requestID returns the id of the request being served.
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
-}
+func requestID(r *http.Request) string { return infoOf(r).id }
 
 // saneRequestID reports whether an incoming X-Request-Id may be echoed: short, and only characters
 // that cannot forge log lines or headers.
@@ -78,7 +86,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = ids.New("req_")
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		info := &requestInfo{id: id}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		}
@@ -105,8 +114,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.Int("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			}
-			if p, ok := r.Context().Value(principalKey).(*auth.Principal); ok && p.ClientID != "" {
-				attrs = append(attrs, slog.String("client_id", p.ClientID))
+			if info.clientID != "" {
+				attrs = append(attrs, slog.String("client_id", info.clientID))
 			}
 			s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()
@@ -180,7 +189,7 @@ func (s *Server) authed(h authedFunc) http.Handler {
 		key := "addr:" + clientAddr(r)
 		if authErr == nil {
 			key = "cred:" + p.ClientID
-			r = r.WithContext(context.WithValue(r.Context(), principalKey, &p))
+			infoOf(r).clientID = p.ClientID
 		}
 		err := s.limit(w, key)
 		if err == nil {
@@ -213,7 +222,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
-	b, err := json.Marshal(v)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // the API is not HTML: "<" stays "<"
+	err := enc.Encode(v)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if err != nil {
 		status, contentType = http.StatusInternalServerError, "application/problem+json"
 		b = []byte(`{"type":"` + errorsBase + `internal","title":"Internal Server Error","status":500,"detail":"could not encode the response","code":"internal_error","request_id":""}`)
