@@ -86,6 +86,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		// Requests still running past the deadline are cut off before the store closes under them.
+		_ = srv.Close()
+		<-errc
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -119,6 +122,10 @@ type sandboxCredentials struct {
 func (m *Main) bootstrapSandbox(ctx context.Context, st *store.Store, clk clock.Clock, dataDir string, log *slog.Logger) error {
 	var created *sandboxCredentials
 	err := st.InTx(ctx, func(tx *store.Tx) error {
+		// Serialized, so that servers starting together on one database make one Sandbox between them.
+		if err := tx.Serialize(ctx); err != nil {
+			return err
+		}
 		n, err := tx.CountPartners(ctx)
 		if err != nil || n > 0 {
 			return err
@@ -144,7 +151,7 @@ func (m *Main) bootstrapSandbox(ctx context.Context, st *store.Store, clk clock.
 	}
 	path := filepath.Join(dataDir, "sandbox-credentials.json")
 	b, _ := json.MarshalIndent(created, "", "  ")
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := writePrivateFile(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	// The one time a secret is logged: the operator asked for a ready-to-use sandbox.
@@ -177,9 +184,6 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(d.dataDir, 0o750); err != nil && !store.IsPostgresURL(d.dsn(m.Getenv)) {
-		return err
-	}
 	st, err := m.openStore(ctx, d, clock.System{})
 	if err != nil {
 		return err
@@ -191,4 +195,29 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "schema at %s (%s)\n", v, st.Engine())
 	return nil
+}
+
+// writePrivateFile replaces path with b, readable by the owner only, whatever mode an older file had.
+func writePrivateFile(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

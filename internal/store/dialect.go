@@ -22,9 +22,9 @@ type dialect interface {
 	forUpdate() string
 	// isUniqueViolation reports whether err is a unique or primary-key constraint failure.
 	isUniqueViolation(err error) bool
-	// migrationLock is a statement that serializes migrating processes, or "" where the write
+	// serializeLock is a statement that serializes migrating processes, or "" where the write
 	// transaction already does.
-	migrationLock() string
+	serializeLock() string
 }
 
 type sqliteDialect struct{}
@@ -32,7 +32,7 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string               { return "sqlite" }
 func (sqliteDialect) rebind(query string) string { return query }
 func (sqliteDialect) forUpdate() string          { return "" }
-func (sqliteDialect) migrationLock() string      { return "" }
+func (sqliteDialect) serializeLock() string      { return "" }
 func (sqliteDialect) isUniqueViolation(err error) bool {
 	var e *msqlite.Error
 	if !errors.As(err, &e) {
@@ -47,7 +47,7 @@ var rebound sync.Map // query text → PostgreSQL text
 
 func (postgresDialect) name() string      { return "postgres" }
 func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
-func (postgresDialect) migrationLock() string {
+func (postgresDialect) serializeLock() string {
 	return "SELECT pg_advisory_xact_lock(7240151)"
 }
 func (postgresDialect) rebind(query string) string {

@@ -46,12 +46,10 @@ func (s *Store) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 // newest first. Several processes starting at once end up sharing one key.
 func (s *Store) EnsureSigningKey(ctx context.Context, k SigningKey) ([]SigningKey, error) {
 	err := s.InTx(ctx, func(tx *Tx) error {
-		c := tx.conn()
-		if lock := s.dialect.migrationLock(); lock != "" {
-			if _, err := c.exec(ctx, lock); err != nil {
-				return err
-			}
+		if err := tx.Serialize(ctx); err != nil {
+			return err
 		}
+		c := tx.conn()
 		var n int
 		if err := c.queryRow(ctx, `SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL`).Scan(&n); err != nil {
 			return err

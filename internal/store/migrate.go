@@ -62,12 +62,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		err := s.InTx(ctx, func(tx *Tx) error {
-			c := tx.conn()
-			if lock := s.dialect.migrationLock(); lock != "" {
-				if _, err := c.exec(ctx, lock); err != nil {
-					return err
-				}
+			if err := tx.Serialize(ctx); err != nil {
+				return err
 			}
+			c := tx.conn()
 			var n int
 			if err := c.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
 				return err

@@ -21,6 +21,17 @@ func (tx *Tx) CreatePartner(ctx context.Context, p lending.Partner) error {
 	return err
 }
 
+// Serialize makes this transaction wait for every other transaction that called Serialize and has not
+// ended, for rare check-then-insert work such as first-start bootstrap. (SQLite's write transactions are
+// serialized already; PostgreSQL takes a transaction-scoped advisory lock.)
+func (tx *Tx) Serialize(ctx context.Context) error {
+	if lock := tx.s.dialect.serializeLock(); lock != "" {
+		_, err := tx.conn().exec(ctx, lock)
+		return err
+	}
+	return nil
+}
+
 // CountPartners returns how many partners exist.
 func (tx *Tx) CountPartners(ctx context.Context) (int, error) {
 	var n int
