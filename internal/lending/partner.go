@@ -46,7 +46,7 @@ func NewPartner(name string, now time.Time) (Partner, error) {
 	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return Partner{}, FieldErrorf(CodeInvalidField, "name", "name must have 1 to 200 characters")
 	}
-	now = now.UTC()
+	now = now.UTC().Truncate(time.Microsecond) // what the store keeps
 	return Partner{ID: ids.New("prt_"), Name: name, CreatedAt: now, UpdatedAt: now}, nil
 }
 
@@ -186,7 +186,7 @@ func (c Credential) Revoke(now time.Time, otherActive int) (Credential, error) {
 		return c, Errorf(CodeLastActiveCredential,
 			"%s is the last active %s credential; create another one before revoking it", c.ClientID, c.Environment)
 	}
-	now = now.UTC()
+	now = now.UTC().Truncate(time.Microsecond) // what the store keeps
 	c.Status = CredentialRevoked
 	c.RevokedAt = &now
 	c.UpdatedAt = now

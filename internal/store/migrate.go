@@ -56,8 +56,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.writer().exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	// Under the lock too: PostgreSQL's IF NOT EXISTS does not stop two sessions creating it at once.
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Serialize(ctx); err != nil {
+			return err
+		}
+		_, err := tx.conn().exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {

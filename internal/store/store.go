@@ -35,8 +35,7 @@ type Store struct {
 type Options struct {
 	// Clock is the source of "now" for records the store stamps itself; nil means the system clock.
 	Clock clock.Clock
-	// MaxReadConns bounds the SQLite read pool (default: 4 × GOMAXPROCS) or the PostgreSQL pool
-	// (default 4 × GOMAXPROCS, at least 10).
+	// MaxConns bounds the SQLite read pool or the PostgreSQL pool (default 4 × GOMAXPROCS, at least 10).
 	MaxConns int
 }
 

@@ -31,7 +31,6 @@ func TestIsPostgresURL(t *testing.T) {
 		"dinie.db":                  false,
 		"file:dinie.db":             false,
 		"sqlite:///tmp/x.db":        false,
-		"POSTGRES://u@h/db":         false,
 		"./postgres://not-a-url.db": false,
 	}
 	for dsn, want := range cases {
