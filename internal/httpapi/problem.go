@@ -73,9 +73,6 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	})
 }
 
-// statusOf returns the HTTP status a code is answered with.
-func statusOf(c lending.Code) int { return problemClasses[c.Kind()].status }
-
 func retryAfterSeconds(d interface{ Seconds() float64 }) string {
 	s := int(d.Seconds())
 	if float64(s) < d.Seconds() {
