@@ -1,8 +1,9 @@
 // Command dinie is the whole embedded-lending platform in one binary: the API server and the operator's
 // commands.
 //
-//	dinie serve        run the API (and, later, the workers)
+//	dinie serve        run the API and the job workers
 //	dinie migrate      apply database migrations and exit
+//	dinie worker       run the job workers without the API
 //	dinie partners     create | list partners
 //	dinie credentials  create | revoke a partner's API credentials
 package main
@@ -45,6 +46,7 @@ const usage = `usage: dinie <command> [flags]
 commands:
   serve                         run the API server
   migrate                       apply database migrations and exit
+  worker                        run the job workers (webhook deliveries, …) without the API
   partners create --name NAME   create a partner with a test and a live credential
   partners list                 list partners
   credentials create --partner ID --env test|live [--name N] [--scope S]
@@ -64,6 +66,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args[1:])
 	case "migrate":
 		return m.migrate(ctx, args[1:])
+	case "worker":
+		return m.worker(ctx, args[1:])
 	case "partners":
 		return m.partners(ctx, args[1:])
 	case "credentials":

@@ -14,7 +14,9 @@ import (
 
 	"github.com/dinie-oss/dinie/internal/auth"
 	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/httpapi"
+	"github.com/dinie-oss/dinie/internal/jobs"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
 	"github.com/dinie-oss/dinie/internal/store"
@@ -29,6 +31,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest request body accepted")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	debug := fs.Bool("debug", false, "log at debug level")
+	workers := fs.Bool("workers", true, "also run the job workers (webhook deliveries and other asynchronous work); false leaves them to `dinie worker` processes")
+	var wf workerFlags
+	wf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,9 +60,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	jc, err := wf.jobClient(st, log, *workers)
+	if err != nil {
+		return err
+	}
+	if *workers {
+		if err := jc.Start(ctx); err != nil {
+			return err
+		}
+		defer stopJobs(jc, *drain, log)
+	}
 	api := httpapi.New(httpapi.Config{
 		Store:        st,
 		Auth:         authn,
+		Events:       events.NewEmitter(jc),
 		Clock:        clk,
 		Limiter:      ratelimit.NewMemory(ratelimit.Config{PerSecond: *perSecond, Burst: *burst}),
 		Logger:       log,
@@ -105,6 +121,10 @@ func (m *Main) openStore(ctx context.Context, d dbFlags, clk clock.Clock) (*stor
 		return nil, err
 	}
 	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, st); err != nil {
 		st.Close()
 		return nil, err
 	}

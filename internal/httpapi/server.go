@@ -12,6 +12,7 @@ import (
 
 	"github.com/dinie-oss/dinie/internal/auth"
 	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
 	"github.com/dinie-oss/dinie/internal/store"
@@ -22,8 +23,10 @@ var Prefixes = []string{"/api/v3", "/v3"}
 
 // Config is what the API is built from.
 type Config struct {
-	Store   *store.Store
-	Auth    *auth.Authenticator
+	Store *store.Store
+	Auth  *auth.Authenticator
+	// Events records events and queues their deliveries.
+	Events  *events.Emitter
 	Clock   clock.Clock
 	Limiter ratelimit.Limiter
 	Logger  *slog.Logger
@@ -80,6 +83,15 @@ func (s *Server) routes() {
 		s.mux.Handle("DELETE "+p+"/auth/credentials/{client_id}", s.authed(s.revokeCredential))
 		s.mux.Handle("GET "+p+"/banks", s.authed(s.listBanks))
 		s.mux.Handle("GET "+p+"/openapi.yaml", s.public(s.openAPI))
+		s.mux.Handle("POST "+p+"/webhooks/endpoints", s.authed(s.createWebhookEndpoint))
+		s.mux.Handle("GET "+p+"/webhooks/endpoints", s.authed(s.listWebhookEndpoints))
+		s.mux.Handle("GET "+p+"/webhooks/endpoints/{webhook_endpoint_id}", s.authed(s.getWebhookEndpoint))
+		s.mux.Handle("PATCH "+p+"/webhooks/endpoints/{webhook_endpoint_id}", s.authed(s.updateWebhookEndpoint))
+		s.mux.Handle("DELETE "+p+"/webhooks/endpoints/{webhook_endpoint_id}", s.authed(s.deleteWebhookEndpoint))
+		s.mux.Handle("POST "+p+"/webhooks/endpoints/{webhook_endpoint_id}/rotate-secret", s.authed(s.rotateWebhookSecret))
+		s.mux.Handle("GET "+p+"/webhooks/endpoints/{webhook_endpoint_id}/deliveries", s.authed(s.listDeliveries))
+		s.mux.Handle("POST "+p+"/webhooks/deliveries/{delivery_id}/resend", s.authed(s.resendDelivery))
+		s.mux.Handle("POST "+p+"/sandbox/webhooks/endpoints/{webhook_endpoint_id}/test-events", s.authed(s.sendTestEvent))
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)

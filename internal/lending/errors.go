@@ -32,59 +32,67 @@ type Code string
 // Every error code the platform sends. This is the one list in the code (api/openapi.yaml lists the
 // same codes, and a test keeps the two equal).
 const (
-	CodeInvalidRequest        Code = "invalid_request"
-	CodeMalformedJSON         Code = "malformed_json"
-	CodeUnsupportedGrantType  Code = "unsupported_grant_type"
-	CodeRequestTooLarge       Code = "request_too_large"
-	CodeUnsupportedMediaType  Code = "unsupported_media_type"
-	CodeMethodNotAllowed      Code = "method_not_allowed"
-	CodeInvalidClient         Code = "invalid_client"
-	CodeMissingToken          Code = "missing_token"
-	CodeInvalidToken          Code = "invalid_token"
-	CodeTokenExpired          Code = "token_expired"
-	CodeForbidden             Code = "forbidden"
-	CodeSandboxOnly           Code = "sandbox_only"
-	CodeNotFound              Code = "not_found"
-	CodeCredentialNotFound    Code = "credential_not_found"
-	CodeConflict              Code = "conflict"
-	CodeLastActiveCredential  Code = "last_active_credential"
-	CodeIdempotencyKeyInUse   Code = "idempotency_key_in_use"
-	CodeValidationFailed      Code = "validation_failed"
-	CodeMissingRequiredField  Code = "missing_required_field"
-	CodeInvalidField          Code = "invalid_field"
-	CodeInvalidParameter      Code = "invalid_parameter"
-	CodeInvalidIdempotencyKey Code = "invalid_idempotency_key"
-	CodeIdempotencyKeyReused  Code = "idempotency_key_reused"
-	CodeRateLimitExceeded     Code = "rate_limit_exceeded"
-	CodeInternal              Code = "internal_error"
+	CodeInvalidRequest          Code = "invalid_request"
+	CodeMalformedJSON           Code = "malformed_json"
+	CodeUnsupportedGrantType    Code = "unsupported_grant_type"
+	CodeRequestTooLarge         Code = "request_too_large"
+	CodeUnsupportedMediaType    Code = "unsupported_media_type"
+	CodeMethodNotAllowed        Code = "method_not_allowed"
+	CodeInvalidClient           Code = "invalid_client"
+	CodeMissingToken            Code = "missing_token"
+	CodeInvalidToken            Code = "invalid_token"
+	CodeTokenExpired            Code = "token_expired"
+	CodeForbidden               Code = "forbidden"
+	CodeSandboxOnly             Code = "sandbox_only"
+	CodeNotFound                Code = "not_found"
+	CodeCredentialNotFound      Code = "credential_not_found"
+	CodeConflict                Code = "conflict"
+	CodeLastActiveCredential    Code = "last_active_credential"
+	CodeIdempotencyKeyInUse     Code = "idempotency_key_in_use"
+	CodeValidationFailed        Code = "validation_failed"
+	CodeMissingRequiredField    Code = "missing_required_field"
+	CodeInvalidField            Code = "invalid_field"
+	CodeInvalidParameter        Code = "invalid_parameter"
+	CodeInvalidIdempotencyKey   Code = "invalid_idempotency_key"
+	CodeIdempotencyKeyReused    Code = "idempotency_key_reused"
+	CodeRateLimitExceeded       Code = "rate_limit_exceeded"
+	CodeInternal                Code = "internal_error"
+	CodeWebhookEndpointNotFound Code = "webhook_endpoint_not_found"
+	CodeDeliveryNotFound        Code = "delivery_not_found"
+	CodeInvalidURL              Code = "invalid_url"
+	CodeInvalidEventFilter      Code = "invalid_event_filter"
 )
 
 var codeKinds = map[Code]Kind{
-	CodeInvalidRequest:        KindInvalidRequest,
-	CodeMalformedJSON:         KindInvalidRequest,
-	CodeUnsupportedGrantType:  KindInvalidRequest,
-	CodeRequestTooLarge:       KindTooLarge,
-	CodeUnsupportedMediaType:  KindUnsupportedMediaType,
-	CodeMethodNotAllowed:      KindMethodNotAllowed,
-	CodeInvalidClient:         KindUnauthenticated,
-	CodeMissingToken:          KindUnauthenticated,
-	CodeInvalidToken:          KindUnauthenticated,
-	CodeTokenExpired:          KindUnauthenticated,
-	CodeForbidden:             KindForbidden,
-	CodeSandboxOnly:           KindForbidden,
-	CodeNotFound:              KindNotFound,
-	CodeCredentialNotFound:    KindNotFound,
-	CodeConflict:              KindConflict,
-	CodeLastActiveCredential:  KindConflict,
-	CodeIdempotencyKeyInUse:   KindConflict,
-	CodeValidationFailed:      KindValidation,
-	CodeMissingRequiredField:  KindValidation,
-	CodeInvalidField:          KindValidation,
-	CodeInvalidParameter:      KindValidation,
-	CodeInvalidIdempotencyKey: KindValidation,
-	CodeIdempotencyKeyReused:  KindValidation,
-	CodeRateLimitExceeded:     KindRateLimited,
-	CodeInternal:              KindInternal,
+	CodeInvalidRequest:          KindInvalidRequest,
+	CodeMalformedJSON:           KindInvalidRequest,
+	CodeUnsupportedGrantType:    KindInvalidRequest,
+	CodeRequestTooLarge:         KindTooLarge,
+	CodeUnsupportedMediaType:    KindUnsupportedMediaType,
+	CodeMethodNotAllowed:        KindMethodNotAllowed,
+	CodeInvalidClient:           KindUnauthenticated,
+	CodeMissingToken:            KindUnauthenticated,
+	CodeInvalidToken:            KindUnauthenticated,
+	CodeTokenExpired:            KindUnauthenticated,
+	CodeForbidden:               KindForbidden,
+	CodeSandboxOnly:             KindForbidden,
+	CodeNotFound:                KindNotFound,
+	CodeCredentialNotFound:      KindNotFound,
+	CodeConflict:                KindConflict,
+	CodeLastActiveCredential:    KindConflict,
+	CodeIdempotencyKeyInUse:     KindConflict,
+	CodeValidationFailed:        KindValidation,
+	CodeMissingRequiredField:    KindValidation,
+	CodeInvalidField:            KindValidation,
+	CodeInvalidParameter:        KindValidation,
+	CodeInvalidIdempotencyKey:   KindValidation,
+	CodeIdempotencyKeyReused:    KindValidation,
+	CodeRateLimitExceeded:       KindRateLimited,
+	CodeInternal:                KindInternal,
+	CodeWebhookEndpointNotFound: KindNotFound,
+	CodeDeliveryNotFound:        KindNotFound,
+	CodeInvalidURL:              KindValidation,
+	CodeInvalidEventFilter:      KindValidation,
 }
 
 // Codes returns every error code, sorted.

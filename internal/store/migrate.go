@@ -104,3 +104,12 @@ func (s *Store) SchemaVersion(ctx context.Context) (string, error) {
 	}
 	return *v, nil
 }
+
+// LatestSchemaVersion returns the newest migration this build carries, which Migrate brings a database to.
+func LatestSchemaVersion() string {
+	ms, err := migrationsFor("sqlite")
+	if err != nil || len(ms) == 0 {
+		return ""
+	}
+	return ms[len(ms)-1].version
+}

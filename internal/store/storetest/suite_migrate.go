@@ -11,7 +11,7 @@ import (
 )
 
 // latestSchema is the newest migration in internal/store/migrations.
-const latestSchema = "0001_foundation"
+var latestSchema = store.LatestSchemaVersion()
 
 var migrateTests = []namedTest{
 	{"EngineAndPing", testEngineAndPing},

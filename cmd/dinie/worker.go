@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/delivery"
+	"github.com/dinie-oss/dinie/internal/jobs"
+	"github.com/dinie-oss/dinie/internal/store"
+	"github.com/dinie-oss/dinie/webhook"
+)
+
+// workerFlags tune the job workers, in `serve` and in `worker`.
+type workerFlags struct {
+	webhookWorkers int
+	poll           time.Duration
+	rescueAfter    time.Duration
+	retryScale     float64
+	privateLive    bool
+}
+
+func (wf *workerFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&wf.webhookWorkers, "webhook-workers", 50, "webhook deliveries attempted at once")
+	fs.DurationVar(&wf.poll, "job-poll-interval", 200*time.Millisecond, "how often idle workers look for due jobs")
+	fs.DurationVar(&wf.rescueAfter, "job-rescue-after", time.Minute, "a job running this long is taken to have died with its process and runs again")
+	fs.Float64Var(&wf.retryScale, "webhook-retry-scale", 1, "multiplies the webhook retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); for tests")
+	fs.BoolVar(&wf.privateLive, "unsafe-allow-private-live-webhooks", false, "let live deliveries reach private and loopback addresses; for tests on one machine only")
+}
+
+// jobClient returns the job client; with workers it also works the jobs.
+func (wf workerFlags) jobClient(st *store.Store, log *slog.Logger, withWorkers bool) (*jobs.Client, error) {
+	cfg := jobs.Config{WebhookWorkers: wf.webhookWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter, Logger: log}
+	if withWorkers {
+		ws := river.NewWorkers()
+		scale := wf.retryScale
+		river.AddWorker(ws, delivery.NewWorker(delivery.Config{
+			Store: st, Clock: clock.System{}, Logger: log, AllowPrivateLive: wf.privateLive,
+			Schedule: func(n int) (time.Duration, bool) {
+				d, ok := webhook.RetryDelay(n, rand.Float64)
+				return time.Duration(float64(d) * scale), ok
+			},
+		}))
+		cfg.Workers = ws
+	}
+	return jobs.New(st, cfg)
+}
+
+func stopJobs(jc *jobs.Client, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := jc.Stop(ctx); err != nil {
+		log.Warn("stopping job workers", "error", err.Error())
+	}
+}
+
+// worker runs the job workers without the API, for deployments that scale them apart.
+func (m *Main) worker(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := m.newFlagSet("worker", &d)
+	var wf workerFlags
+	wf.register(fs)
+	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for running jobs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := m.logger(slog.LevelInfo)
+	st, err := m.openStore(ctx, d, clock.System{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	jc, err := wf.jobClient(st, log, true)
+	if err != nil {
+		return err
+	}
+	if err := jc.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("working jobs", "engine", st.Engine())
+	<-ctx.Done()
+	stopJobs(jc, *drain, log)
+	log.Info("stopped")
+	return nil
+}

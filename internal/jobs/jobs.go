@@ -1,0 +1,127 @@
+// Package jobs is the platform's one engine for asynchronous work: River, over the same database as the
+// store (SQLite or PostgreSQL), with jobs inserted in the transaction of the state change that causes
+// them, so a committed change always has its follow-up work and a rolled-back one never does.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/dinie-oss/dinie/internal/store"
+)
+
+// Queues.
+const (
+	// QueueWebhooks carries webhook deliveries, apart from other work so a backlog of one never delays
+	// the other.
+	QueueWebhooks = "webhooks"
+)
+
+// DeliverWebhook is the job of attempting one webhook delivery; it lives until the delivery succeeds or
+// fails for good, snoozing between attempts.
+type DeliverWebhook struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Kind names the job.
+func (DeliverWebhook) Kind() string { return "deliver_webhook" }
+
+// InsertOpts puts deliveries on their own queue.
+func (DeliverWebhook) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueWebhooks} }
+
+// Config tunes the job engine.
+type Config struct {
+	// Workers are the job workers; nil makes an insert-only client (an API process that leaves the work
+	// to `dinie worker` processes).
+	Workers *river.Workers
+	// WebhookWorkers is how many deliveries run at once (default 50).
+	WebhookWorkers int
+	// PollInterval is how often idle workers look for due jobs (default 200 ms; lower in tests).
+	PollInterval time.Duration
+	// RescueAfter is how long a job may stay running before it is taken to have died with its
+	// process and is run again (default 1 minute: longer than any job may run).
+	RescueAfter time.Duration
+	Logger      *slog.Logger
+}
+
+// Client inserts jobs and, when it has workers, works them.
+type Client struct {
+	river *river.Client[*sql.Tx]
+}
+
+func driverFor(st *store.Store) riverdriver.Driver[*sql.Tx] {
+	if st.Engine() == "sqlite" {
+		return riversqlite.New(st.WriterDB())
+	}
+	return riverdatabasesql.New(st.WriterDB())
+}
+
+// Migrate brings River's own tables up to date in the store's database.
+func Migrate(ctx context.Context, st *store.Store) error {
+	m, err := rivermigrate.New(driverFor(st), nil)
+	if err != nil {
+		return fmt.Errorf("jobs: migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	return nil
+}
+
+// New returns a job client over st's database.
+func New(st *store.Store, cfg Config) (*Client, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.WebhookWorkers <= 0 {
+		cfg.WebhookWorkers = 50
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 200 * time.Millisecond
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = time.Minute
+	}
+	rc := &river.Config{
+		Logger:               cfg.Logger,
+		JobTimeout:           30 * time.Second,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
+		PollOnly:             true,
+		MaxAttempts:          25,
+	}
+	if cfg.Workers != nil {
+		rc.Workers = cfg.Workers
+		rc.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 20},
+			QueueWebhooks:      {MaxWorkers: cfg.WebhookWorkers},
+		}
+	}
+	c, err := river.NewClient(driverFor(st), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Client{river: c}, nil
+}
+
+// Insert adds a job in tx, so it exists exactly when tx commits.
+func (c *Client) Insert(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := c.river.InsertTx(ctx, tx.SQL(), args, opts)
+	return err
+}
+
+// Start runs the workers until Stop (a no-op for an insert-only client).
+func (c *Client) Start(ctx context.Context) error { return c.river.Start(ctx) }
+
+// Stop waits for running jobs to finish (bounded by ctx), then stops.
+func (c *Client) Stop(ctx context.Context) error { return c.river.Stop(ctx) }
