@@ -204,11 +204,7 @@ func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request, p auth.
 	if err != nil {
 		return err
 	}
-	out := list[credentialJSON]{Data: make([]credentialJSON, len(creds)), HasMore: more}
-	for i, c := range creds {
-		out.Data[i] = toCredentialJSON(c)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, creds, more, toCredentialJSON)
 	return nil
 }
 

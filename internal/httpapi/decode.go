@@ -131,3 +131,12 @@ type list[T any] struct {
 	Data    []T  `json:"data"`
 	HasMore bool `json:"has_more"`
 }
+
+// writePage answers with one page of a list, each item in its wire shape.
+func writePage[T, J any](w http.ResponseWriter, items []T, hasMore bool, toJSON func(T) J) {
+	out := list[J]{Data: make([]J, len(items)), HasMore: hasMore}
+	for i, it := range items {
+		out.Data[i] = toJSON(it)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

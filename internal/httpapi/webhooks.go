@@ -83,11 +83,7 @@ func (s *Server) listWebhookEndpoints(w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	out := list[webhookEndpointJSON]{Data: make([]webhookEndpointJSON, len(es)), HasMore: more}
-	for i, e := range es {
-		out.Data[i] = toEndpointJSON(e)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, es, more, toEndpointJSON)
 	return nil
 }
 
@@ -221,11 +217,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil {
 		return err
 	}
-	out := list[deliveryJSON]{Data: make([]deliveryJSON, len(ds)), HasMore: more}
-	for i, d := range ds {
-		out.Data[i] = toDeliveryJSON(d)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, ds, more, toDeliveryJSON)
 	return nil
 }
 
