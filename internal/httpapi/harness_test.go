@@ -12,9 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/dinie-oss/dinie/internal/auth"
 	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/delivery"
+	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/httpapi"
+	"github.com/dinie-oss/dinie/internal/jobs"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/openapitest"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
@@ -32,7 +37,9 @@ type env struct {
 	clock  *clock.Manual
 	store  *store.Store
 	client *http.Client
-	a, b   partner
+	// validator is the OpenAPI document every answer is checked against.
+	validator *openapitest.Validator
+	a, b      partner
 }
 
 type partner struct {
@@ -46,7 +53,13 @@ type envOptions struct {
 	limiter ratelimit.Limiter
 	maxBody int64
 	log     io.Writer
+	// deliver runs a real delivery worker, so webhook deliveries are attempted (with a short retry
+	// schedule); without it the job client only inserts, and deliveries stay pending.
+	deliver bool
 }
+
+// quiet discards the logs of the job engine and the delivery worker.
+var quiet = slog.New(slog.DiscardHandler)
 
 // forEachEngine runs fn as a parallel subtest on every store engine.
 func forEachEngine(t *testing.T, fn func(t *testing.T, e storetest.Engine)) {
@@ -79,6 +92,7 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	api := httpapi.New(httpapi.Config{
 		Store: st, Auth: authn, Clock: clk, Limiter: opts.limiter, MaxBodyBytes: opts.maxBody,
 		Logger: slog.New(slog.NewJSONHandler(opts.log, nil)),
+		Events: events.NewEmitter(newJobs(t, st, clk, opts.deliver)),
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -86,11 +100,49 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &env{t: t, url: srv.URL, clock: clk, store: st,
+	en := &env{t: t, url: srv.URL, clock: clk, store: st, validator: v,
 		client: &http.Client{Transport: openapitest.Transport(t, v, http.DefaultTransport)}}
 	en.a = en.newPartner("Partner A")
 	en.b = en.newPartner("Partner B")
 	return en
+}
+
+// newJobs migrates River's tables into st and returns a job client over them: with deliver, one that runs
+// a delivery worker on clk (so attempts and signatures are stamped with the test's clock), started now and
+// stopped when t ends; otherwise an insert-only client, never started.
+func newJobs(t *testing.T, st *store.Store, clk clock.Clock, deliver bool) *jobs.Client {
+	t.Helper()
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, st); err != nil {
+		t.Fatalf("jobs.Migrate: %v", err)
+	}
+	cfg := jobs.Config{Logger: quiet, PollInterval: 20 * time.Millisecond}
+	if deliver {
+		cfg.Workers = river.NewWorkers()
+		river.AddWorker(cfg.Workers, delivery.NewWorker(delivery.Config{
+			Store: st, Clock: clk, Logger: quiet,
+			// Three quick attempts: no test waits for a long retry.
+			Schedule: func(n int) (time.Duration, bool) { return time.Duration(n) * 20 * time.Millisecond, n < 3 },
+		}))
+	}
+	jc, err := jobs.New(st, cfg)
+	if err != nil {
+		t.Fatalf("jobs.New: %v", err)
+	}
+	if deliver {
+		if err := jc.Start(ctx); err != nil {
+			t.Fatalf("start jobs: %v", err)
+		}
+		// Registered after the store's cleanup, so it runs before the store closes.
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := jc.Stop(ctx); err != nil {
+				t.Errorf("stop jobs: %v", err)
+			}
+		})
+	}
+	return jc
 }
 
 func (en *env) newPartner(name string) partner {

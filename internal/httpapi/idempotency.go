@@ -25,7 +25,7 @@ const (
 )
 
 // replayedHeaders are the response headers stored with an idempotent answer and sent again on replay.
-var replayedHeaders = []string{"Content-Type", "Location"}
+var replayedHeaders = []string{"Content-Type", "Location", "Cache-Control"}
 
 // idempotencyKeyOf returns the request's idempotency key (either header name) or "".
 func idempotencyKeyOf(r *http.Request) string {

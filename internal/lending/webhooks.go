@@ -102,8 +102,9 @@ type WebhookEndpointPatch struct {
 	Status      *WebhookEndpointStatus
 }
 
-// Apply returns e changed by p at now. Re-enabling an endpoint clears its failure history.
+// Apply returns e changed by p at now (updated_at moves only when something changed). Re-enabling an endpoint clears its failure history.
 func (e WebhookEndpoint) Apply(p WebhookEndpointPatch, now time.Time) (WebhookEndpoint, error) {
+	before := e
 	var err error
 	if p.URL != nil {
 		if e.URL, err = ValidateWebhookURL(e.Scope.Environment, *p.URL); err != nil {
@@ -133,7 +134,10 @@ func (e WebhookEndpoint) Apply(p WebhookEndpointPatch, now time.Time) (WebhookEn
 		}
 		e.Status = *p.Status
 	}
-	e.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	if e.URL != before.URL || !slices.Equal(e.Events, before.Events) || e.Description != before.Description ||
+		e.Status != before.Status {
+		e.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	}
 	return e, nil
 }
 
@@ -216,10 +220,35 @@ func ValidateWebhookURL(env Environment, raw string) (string, error) {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".internal") {
 		return bad("live endpoints must be reachable on the public internet, not %s", host)
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && !IsPublicAddr(ip) {
-		return bad("live endpoints must not point at a private, loopback or link-local address")
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		if !IsPublicAddr(ip) {
+			return bad("live endpoints must not point at a private, loopback or link-local address")
+		}
+		return raw, nil
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return bad("live endpoints need a fully qualified host name, not %q", host)
+	}
+	if looksNumeric(labels[len(labels)-1]) {
+		// Browsers and many resolvers read such hosts (127.1, 2130706433, 0x7f000001) as IPv4 addresses.
+		return bad("live endpoints must use a host name or a standard IP address, not %q", host)
 	}
 	return raw, nil
+}
+
+// looksNumeric reports whether a host label is a decimal, octal or hex number, which makes the whole
+// host an IPv4 address in the WHATWG URL rules.
+func looksNumeric(label string) bool {
+	if label == "" {
+		return false
+	}
+	l := strings.ToLower(label)
+	if strings.HasPrefix(l, "0x") {
+		l = l[2:]
+		return strings.Trim(l, "0123456789abcdef") == ""
+	}
+	return strings.Trim(l, "0123456789") == ""
 }
 
 // nonPublic are ranges that are neither private nor loopback by netip's reckoning but still must not be

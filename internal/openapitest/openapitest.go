@@ -44,6 +44,9 @@ type Validator struct {
 	routes []*route
 	// notFound is the shared 404 answer, the only valid one for a path no route serves.
 	notFound *response
+	// events are the envelope schemas of the webhook event types, from the document's top-level
+	// `x-event-schemas` map (event type → `#/components/schemas/…`).
+	events map[string]*jsonschema.Schema
 }
 
 // route is one path of the document, with the prefixes (from the servers that apply to it) under which
@@ -123,6 +126,9 @@ func New(spec []byte) (*Validator, error) {
 		return nil, fmt.Errorf("openapitest: %w", err)
 	}
 	v := &Validator{routes: routes}
+	if v.events, err = b.eventSchemas(); err != nil {
+		return nil, fmt.Errorf("openapitest: %w", err)
+	}
 	// A path the document does not know can only be answered with its shared 404 problem.
 	if obj, ptr, err := b.resolve(map[string]any{"$ref": "#/components/responses/NotFound"}, "/components/responses/NotFound"); err == nil {
 		if v.notFound, err = b.response(obj, ptr); err != nil {
@@ -130,6 +136,58 @@ func New(spec []byte) (*Validator, error) {
 		}
 	}
 	return v, nil
+}
+
+// eventSchemas compiles the schema each entry of the document's `x-event-schemas` map names. A document
+// without the map has no event schemas.
+func (b *builder) eventSchemas() (map[string]*jsonschema.Schema, error) {
+	out := map[string]*jsonschema.Schema{}
+	raw, ok := b.doc["x-event-schemas"]
+	if !ok {
+		return out, nil
+	}
+	refs, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("x-event-schemas is a %T, want a map of event type to schema reference", raw)
+	}
+	for _, typ := range slices.Sorted(maps.Keys(refs)) {
+		ref, ok := refs[typ].(string)
+		if !ok {
+			return nil, fmt.Errorf("x-event-schemas[%q] is a %T, want a reference string", typ, refs[typ])
+		}
+		_, ptr, err := b.resolve(map[string]any{"$ref": ref}, "/x-event-schemas/"+escapeToken(typ))
+		if err != nil {
+			return nil, fmt.Errorf("x-event-schemas[%q]: %w", typ, err)
+		}
+		if out[typ], err = b.compile(ptr); err != nil {
+			return nil, fmt.Errorf("x-event-schemas[%q]: %w", typ, err)
+		}
+	}
+	return out, nil
+}
+
+// ErrUnknownEvent is wrapped by the error of [Validator.ValidateEvent] for an event type the
+// document's `x-event-schemas` does not map.
+var ErrUnknownEvent = errors.New("unknown event type")
+
+// ValidateEvent checks the body of a webhook delivery (the whole envelope) of type eventType against
+// the schema the document's `x-event-schemas` maps that type to. It returns an error wrapping
+// [ErrUnknownEvent] for a type the map does not name, and an error when the body is not JSON or does
+// not match the schema (whose `type` constant also catches a body of another type).
+func (v *Validator) ValidateEvent(eventType string, body []byte) error {
+	sch, ok := v.events[eventType]
+	if !ok {
+		return fmt.Errorf("%w: %q is not in x-event-schemas (known: %s)", ErrUnknownEvent, eventType,
+			strings.Join(slices.Sorted(maps.Keys(v.events)), ", "))
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s event: the body is not valid JSON: %w", eventType, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		return fmt.Errorf("%s event: the body does not match its schema: %w", eventType, err)
+	}
+	return nil
 }
 
 // Default returns the Validator of api/openapi.yaml, built once per process.
