@@ -28,7 +28,7 @@ type workerFlags struct {
 func (wf *workerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&wf.webhookWorkers, "webhook-workers", 50, "webhook deliveries attempted at once")
 	fs.DurationVar(&wf.poll, "job-poll-interval", 200*time.Millisecond, "how often idle workers look for due jobs")
-	fs.DurationVar(&wf.rescueAfter, "job-rescue-after", time.Minute, "a job running this long is taken to have died with its process and runs again")
+	fs.DurationVar(&wf.rescueAfter, "job-rescue-after", time.Minute, "a job running this long is taken to have died with its process and runs again (at least 30s, the longest a job may run)")
 	fs.Float64Var(&wf.retryScale, "webhook-retry-scale", 1, "multiplies the webhook retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); for tests")
 	fs.BoolVar(&wf.privateLive, "unsafe-allow-private-live-webhooks", false, "let live deliveries reach private and loopback addresses; for tests on one machine only")
 }

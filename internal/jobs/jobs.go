@@ -38,6 +38,9 @@ func (DeliverWebhook) Kind() string { return "deliver_webhook" }
 // InsertOpts puts deliveries on their own queue.
 func (DeliverWebhook) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueWebhooks} }
 
+// JobTimeout is the longest any job may run.
+const JobTimeout = 30 * time.Second
+
 // Config tunes the job engine.
 type Config struct {
 	// Workers are the job workers; nil makes an insert-only client (an API process that leaves the work
@@ -48,7 +51,7 @@ type Config struct {
 	// PollInterval is how often idle workers look for due jobs (default 200 ms; lower in tests).
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay running before it is taken to have died with its
-	// process and is run again (default 1 minute: longer than any job may run).
+	// process and is run again (default 1 minute; at least JobTimeout).
 	RescueAfter time.Duration
 	Logger      *slog.Logger
 }
@@ -91,9 +94,12 @@ func New(st *store.Store, cfg Config) (*Client, error) {
 	if cfg.RescueAfter <= 0 {
 		cfg.RescueAfter = time.Minute
 	}
+	if cfg.RescueAfter < JobTimeout {
+		return nil, fmt.Errorf("jobs: a job may run for %s, so the rescue delay must be at least that, not %s", JobTimeout, cfg.RescueAfter)
+	}
 	rc := &river.Config{
 		Logger:               cfg.Logger,
-		JobTimeout:           30 * time.Second,
+		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
@@ -120,8 +126,18 @@ func (c *Client) Insert(ctx context.Context, tx *store.Tx, args river.JobArgs, o
 	return err
 }
 
-// Start runs the workers until Stop (a no-op for an insert-only client).
-func (c *Client) Start(ctx context.Context) error { return c.river.Start(ctx) }
+// Start runs the workers until Stop. The workers outlive ctx's cancellation on purpose: a shutdown
+// signal should let running jobs finish, which Stop then waits for.
+func (c *Client) Start(ctx context.Context) error { return c.river.Start(context.WithoutCancel(ctx)) }
 
-// Stop waits for running jobs to finish (bounded by ctx), then stops.
-func (c *Client) Stop(ctx context.Context) error { return c.river.Stop(ctx) }
+// Stop stops fetching jobs and waits for running ones to finish; if ctx ends first, it cancels them and
+// waits for them to return, so nothing runs after Stop returns.
+func (c *Client) Stop(ctx context.Context) error {
+	err := c.river.Stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		hard, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return c.river.StopAndCancel(hard)
+	}
+	return err
+}

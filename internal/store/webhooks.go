@@ -249,6 +249,9 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, o AttemptOutcome, 
 	err := s.InTx(ctx, func(tx *Tx) error {
 		c := tx.conn()
 		d, err := scanDelivery(c.queryRow(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = ?`+s.dialect.forUpdate(), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,7 @@ func Run(t *testing.T, e Engine) {
 		{"TouchCredential", touchTests},
 		{"SigningKeys", signingKeyTests},
 		{"Idempotency", idempotencyTests},
+		{"Webhooks", webhookTests},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
