@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/dinie-oss/dinie/internal/lending"
@@ -180,8 +181,17 @@ func (tx *Tx) ReceivingEndpoints(ctx context.Context, scope lending.Scope, typ s
 	return out, rows.Err()
 }
 
-const deliveryColumns = `id, event_id, endpoint_id, partner_id, environment, event_type, status, attempt_count,
-	next_attempt_at, created_at, updated_at`
+var deliveryColumns = deliveryColumnsOf("")
+
+// deliveryColumnsOf lists the delivery columns, each qualified by prefix (a table alias and a dot, or "").
+func deliveryColumnsOf(prefix string) string {
+	cols := []string{"id", "event_id", "endpoint_id", "partner_id", "environment", "event_type", "status",
+		"attempt_count", "next_attempt_at", "created_at", "updated_at"}
+	for i, c := range cols {
+		cols[i] = prefix + c
+	}
+	return strings.Join(cols, ", ")
+}
 
 func scanDelivery(r scanner) (lending.Delivery, error) {
 	var d lending.Delivery
@@ -348,7 +358,7 @@ func (s *Store) FailDelivery(ctx context.Context, id string, now time.Time) erro
 func (tx *Tx) ReopenDelivery(ctx context.Context, scope lending.Scope, id string, now time.Time) (lending.Delivery, error) {
 	c := tx.conn()
 	var endpointStatus string
-	row := c.queryRow(ctx, `SELECT d.`+deliveryColumnsPrefixed()+`, e.status FROM webhook_deliveries d
+	row := c.queryRow(ctx, `SELECT `+deliveryColumnsOf("d.")+`, e.status FROM webhook_deliveries d
 		JOIN webhook_endpoints e ON e.id = d.endpoint_id
 		WHERE d.id = ? AND d.partner_id = ? AND d.environment = ? AND e.deleted_at IS NULL`,
 		id, scope.PartnerID, string(scope.Environment))
@@ -367,11 +377,6 @@ func (tx *Tx) ReopenDelivery(ctx context.Context, scope lending.Scope, id string
 	_, err = c.exec(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`,
 		toMicros(now), toMicros(now), id)
 	return d, err
-}
-
-func deliveryColumnsPrefixed() string {
-	return `id, d.event_id, d.endpoint_id, d.partner_id, d.environment, d.event_type, d.status, d.attempt_count,
-	d.next_attempt_at, d.created_at, d.updated_at`
 }
 
 // ListDeliveries returns a page of endpoint's deliveries (newest first), with their attempts; status
