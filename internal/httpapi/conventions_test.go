@@ -211,6 +211,10 @@ func TestAccessLogNamesTheCallerButNoSecret(t *testing.T) {
 		created := en.do("POST", "/api/v3/auth/credentials", `{"name":"logged?"}`, bearer(tok)...)
 		secret, _ := created.json(t)["client_secret"].(string)
 		en.do("GET", "/api/v3/banks", "", append(bearer(tok), "X-Request-Id", "trace-42")...)
+		// The access log line is written once the answer has gone out, so it may trail the answer a little.
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), `"request_id":"trace-42"`) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 		var found bool
 		for _, l := range lines {
