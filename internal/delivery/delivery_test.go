@@ -831,7 +831,8 @@ func TestResendWhilePendingKeepsOneAttemptInFlight(t *testing.T) {
 	})
 }
 
-// Scenario 10: deleting an endpoint stops its pending delivery, between attempts and during one.
+// Scenario 10: deleting an endpoint stops its pending delivery between attempts (during one: see
+// TestDeleteDuringAttemptFailsDeliveryAtOnce).
 func TestDeletedEndpointStopsDelivery(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, e storetest.Engine) {
@@ -862,46 +863,10 @@ func TestDeletedEndpointStopsDelivery(t *testing.T) {
 				t.Errorf("receiver got %d requests, want only the one before the delete", n)
 			}
 		})
-		t.Run("during an attempt", func(t *testing.T) {
-			h := newHarness(t, e, harnessOptions{})
-			arrived, answer := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			rc := newReceiver(t, func(w http.ResponseWriter, _ received, n int) {
-				if n == 0 {
-					close(arrived)
-					select {
-					case <-answer:
-					case <-time.After(waitLimit):
-					}
-				}
-				w.WriteHeader(http.StatusServiceUnavailable)
-			})
-			t.Cleanup(func() { once.Do(func() { close(answer) }) })
-			scope := scopeOf(h.partner("Partner A"), test)
-			ep := h.endpoint(scope, rc.URL+"/hook", nil)
-			h.emit(scope, "customer.created")
-			select {
-			case <-arrived:
-			case <-time.After(waitLimit):
-				t.Fatal("the first attempt never arrived")
-			}
-			ds := h.deliveries(ep)
-			if err := h.st.DeleteWebhookEndpoint(h.ctx, scope, ep.ID, h.clock.Now()); err != nil {
-				t.Fatal(err)
-			}
-			once.Do(func() { close(answer) })
-			h.waitJobsSettled()
-			if d := h.delivery(ds[0].ID); d.Status != lending.DeliveryFailed || d.AttemptCount != 1 || d.NextAttemptAt != nil {
-				t.Errorf("delivery after the delete: %s, %d attempts, next %v; want failed, 1, none", d.Status, d.AttemptCount, d.NextAttemptAt)
-			}
-			if n := rc.count(""); n != 1 {
-				t.Errorf("receiver got %d requests, want only the one in flight at the delete", n)
-			}
-		})
 	})
 }
 
-// A delete during an attempt fails the delivery as soon as that attempt is recorded, even when the
+// Scenario 10, during an attempt: a delete during an attempt fails the delivery as soon as that attempt is recorded, even when the
 // schedule's next attempt is far off: "its pending deliveries fail at once".
 func TestDeleteDuringAttemptFailsDeliveryAtOnce(t *testing.T) {
 	t.Parallel()
