@@ -91,7 +91,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p auth.Princ
 // runReserved runs h for the owner of k and stores its answer; an answer of 5xx (or a panic) releases
 // the key instead, so the partner's retry runs afresh.
 func (s *Server) runReserved(w http.ResponseWriter, r *http.Request, p auth.Principal, h authedFunc, k store.IdempotencyKey) (err error) {
-	rec := &bodyRecorder{ResponseWriter: w}
+	rec := &recorder{ResponseWriter: w, keep: true}
 	completed := false
 	defer func() {
 		if !completed {
@@ -146,30 +146,6 @@ func canonicalPath(p string) string {
 	}
 	return p
 }
-
-// bodyRecorder passes a response through and keeps a copy.
-type bodyRecorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bodyRecorder) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
-	}
-	b.ResponseWriter.WriteHeader(code)
-}
-
-func (b *bodyRecorder) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	b.body.Write(p)
-	return b.ResponseWriter.Write(p)
-}
-
-func (b *bodyRecorder) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 // bodyReadError turns a failure to read the request body into a problem.
 func bodyReadError(err error) error {

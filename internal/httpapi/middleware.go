@@ -52,30 +52,36 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-// statusRecorder remembers what a handler answered.
-type statusRecorder struct {
+// recorder passes a response through and remembers its status and size, and its body too when keep
+// is set (for idempotent answers, which are stored).
+type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	keep   bool
+	body   bytes.Buffer
 }
 
-func (r *statusRecorder) WriteHeader(code int) {
+func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *statusRecorder) Write(b []byte) (int, error) {
+func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
+	}
+	if r.keep {
+		r.body.Write(b)
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += n
 	return n, err
 }
 
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // observe is the outermost layer: request id, panic recovery, body limit, metrics and the access log.
 func (s *Server) observe(next http.Handler) http.Handler {
@@ -91,7 +97,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

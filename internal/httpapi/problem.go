@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/dinie-oss/dinie/internal/lending"
 )
@@ -73,10 +74,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	})
 }
 
-func retryAfterSeconds(d interface{ Seconds() float64 }) string {
-	s := int(d.Seconds())
-	if float64(s) < d.Seconds() {
-		s++
-	}
-	return strconv.Itoa(max(s, 1))
+// retryAfterSeconds is d in whole seconds, rounded up and at least 1, as Retry-After wants it.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
 }

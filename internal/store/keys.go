@@ -18,28 +18,22 @@ type SigningKey struct {
 
 // SigningKeys returns every key, newest first.
 func (s *Store) SigningKeys(ctx context.Context) ([]SigningKey, error) {
-	rows, err := s.reader().query(ctx, `SELECT id, algorithm, secret, created_at, retired_at FROM signing_keys
-		ORDER BY created_at DESC, id DESC`)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, s.reader(), scanSigningKey, `SELECT id, algorithm, secret, created_at, retired_at
+		FROM signing_keys ORDER BY created_at DESC, id DESC`)
+}
+
+func scanSigningKey(r scanner) (SigningKey, error) {
+	var k SigningKey
+	var secret string
+	var created int64
+	var retired sql.NullInt64
+	if err := r.Scan(&k.ID, &k.Algorithm, &secret, &created, &retired); err != nil {
+		return k, err
 	}
-	defer rows.Close()
-	var out []SigningKey
-	for rows.Next() {
-		var k SigningKey
-		var secret string
-		var created int64
-		var retired sql.NullInt64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &secret, &created, &retired); err != nil {
-			return nil, err
-		}
-		if k.Secret, err = decodeSecret(secret); err != nil {
-			return nil, err
-		}
-		k.CreatedAt, k.RetiredAt = fromMicros(created), fromNullMicros(retired)
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	var err error
+	k.Secret, err = decodeSecret(secret)
+	k.CreatedAt, k.RetiredAt = fromMicros(created), fromNullMicros(retired)
+	return k, err
 }
 
 // EnsureSigningKey stores k unless a key that is not retired exists already, and returns every key,

@@ -57,20 +57,8 @@ func listPage[T any](ctx context.Context, c conn, spec listSpec, page Page, scan
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT %d",
 		spec.columns, spec.table, where, spec.sortColumn, dir, dir, page.Limit+1)
-	rows, err := c.query(ctx, q, args...)
+	out, err := queryAll(ctx, c, scan, q, args...)
 	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	out := make([]T, 0, min(page.Limit, 100))
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, item)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
 	hasMore := len(out) > page.Limit
@@ -78,4 +66,22 @@ func listPage[T any](ctx context.Context, c conn, spec listSpec, page Page, scan
 		out = out[:page.Limit]
 	}
 	return out, hasMore, nil
+}
+
+// queryAll runs query and returns every row, scanned by scan (an empty, non-nil slice when none).
+func queryAll[T any](ctx context.Context, c conn, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, rows.Err()
 }

@@ -50,20 +50,7 @@ func (s *Store) GetPartner(ctx context.Context, id string) (lending.Partner, err
 
 // ListPartners returns every partner, oldest first.
 func (s *Store) ListPartners(ctx context.Context) ([]lending.Partner, error) {
-	rows, err := s.reader().query(ctx, `SELECT id, name, created_at, updated_at FROM partners ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []lending.Partner
-	for rows.Next() {
-		p, err := scanPartner(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.reader(), scanPartner, `SELECT id, name, created_at, updated_at FROM partners ORDER BY created_at, id`)
 }
 
 func scanPartner(r scanner) (lending.Partner, error) {

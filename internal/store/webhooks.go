@@ -161,24 +161,19 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, scope lending.Scope, 
 
 // ReceivingEndpoints returns scope's endpoints that take an event of type typ now.
 func (tx *Tx) ReceivingEndpoints(ctx context.Context, scope lending.Scope, typ string) ([]lending.WebhookEndpoint, error) {
-	rows, err := tx.conn().query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+	all, err := queryAll(ctx, tx.conn(), scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints
 		WHERE partner_id = ? AND environment = ? AND status = 'active' AND deleted_at IS NULL ORDER BY created_at, id`,
 		scope.PartnerID, string(scope.Environment))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []lending.WebhookEndpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, e := range all {
 		if e.Receives(typ) {
 			out = append(out, e)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 var deliveryColumns = deliveryColumnsOf("")
@@ -408,25 +403,18 @@ func (s *Store) ListDeliveries(ctx context.Context, scope lending.Scope, endpoin
 }
 
 func (s *Store) attempts(ctx context.Context, deliveryID string) ([]lending.DeliveryAttempt, error) {
-	rows, err := s.reader().query(ctx, `SELECT attempt, attempted_at, response_status, duration_ms, response_excerpt, error
-		FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []lending.DeliveryAttempt{}
-	for rows.Next() {
-		var a lending.DeliveryAttempt
-		var at, ms int64
-		var status sql.NullInt64
-		var errText sql.NullString
-		if err := rows.Scan(&a.Number, &at, &status, &ms, &a.ResponseExcerpt, &errText); err != nil {
-			return nil, err
-		}
-		a.AttemptedAt, a.ResponseStatus, a.Duration, a.Error = fromMicros(at), int(status.Int64), time.Duration(ms)*time.Millisecond, errText.String
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.reader(), scanAttempt, `SELECT attempt, attempted_at, response_status, duration_ms,
+		response_excerpt, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
+}
+
+func scanAttempt(r scanner) (lending.DeliveryAttempt, error) {
+	var a lending.DeliveryAttempt
+	var at, ms int64
+	var status sql.NullInt64
+	var errText sql.NullString
+	err := r.Scan(&a.Number, &at, &status, &ms, &a.ResponseExcerpt, &errText)
+	a.AttemptedAt, a.ResponseStatus, a.Duration, a.Error = fromMicros(at), int(status.Int64), time.Duration(ms)*time.Millisecond, errText.String
+	return a, err
 }
 
 // scannerFunc adapts a function to scanner, to scan extra columns after a shared column list.
