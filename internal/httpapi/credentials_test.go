@@ -219,25 +219,7 @@ func TestListCredentialsPagination(t *testing.T) {
 			t.Fatalf("full list: %d items, has_more %v", len(all), full.HasMore)
 		}
 		for _, limit := range []int{1, 2, 3, 7} {
-			var got []string
-			after := ""
-			for page := 0; ; page++ {
-				q := fmt.Sprintf("/v3/auth/credentials?limit=%d", limit)
-				if after != "" {
-					q += "&starting_after=" + after
-				}
-				l := decode[credentialList](t, en.do("GET", q, "", bearer(tok)...))
-				for _, c := range l.Data {
-					got = append(got, c.ID)
-				}
-				if !l.HasMore {
-					break
-				}
-				if len(l.Data) == 0 || page > 10 {
-					t.Fatalf("limit %d: has_more with an empty page", limit)
-				}
-				after = l.Data[len(l.Data)-1].ID
-			}
+			got := en.pageIDs(tok, "/v3/auth/credentials", limit)
 			if d := cmp.Diff(all, got); d != "" {
 				t.Errorf("limit %d: pages differ from the full list (-want +got):\n%s", limit, d)
 			}

@@ -249,3 +249,47 @@ func basic(id, secret string) string {
 }
 
 func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+// pageIDs walks the list at path (which may carry a query) page by page with limit, from the first page
+// to the last, and returns the ids in order. It fails when a page is larger than limit or when has_more
+// comes with an empty page.
+func (en *env) pageIDs(tok, path string, limit int) []string {
+	en.t.Helper()
+	var got []string
+	after := ""
+	for page := 0; ; page++ {
+		q := path + "?limit=" + itoa(int64(limit))
+		if strings.Contains(path, "?") {
+			q = path + "&limit=" + itoa(int64(limit))
+		}
+		if after != "" {
+			q += "&starting_after=" + after
+		}
+		r := en.do("GET", q, "", bearer(tok)...)
+		if r.status != http.StatusOK {
+			en.t.Fatalf("GET %s: %d %s", q, r.status, r.body)
+		}
+		var l struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+			HasMore bool `json:"has_more"`
+		}
+		if err := json.Unmarshal(r.body, &l); err != nil {
+			en.t.Fatalf("GET %s: %v", q, err)
+		}
+		if len(l.Data) > limit {
+			en.t.Fatalf("limit %d: a page of %d", limit, len(l.Data))
+		}
+		for _, item := range l.Data {
+			got = append(got, item.ID)
+		}
+		if !l.HasMore {
+			return got
+		}
+		if len(l.Data) == 0 || page > 100 {
+			en.t.Fatalf("limit %d: has_more with an empty page", limit)
+		}
+		after = l.Data[len(l.Data)-1].ID
+	}
+}

@@ -387,28 +387,7 @@ func TestListWebhookEndpointsPagination(t *testing.T) {
 			t.Errorf("listed ids (-created +listed):\n%s", d)
 		}
 		for _, limit := range []int{1, 2, 3, 6, 7, 100} {
-			var got []string
-			after := ""
-			for page := 0; ; page++ {
-				q := fmt.Sprintf("/api/v3/webhooks/endpoints?limit=%d", limit)
-				if after != "" {
-					q += "&starting_after=" + after
-				}
-				l := decode[endpointList](t, en.do("GET", q, "", bearer(tok)...))
-				if len(l.Data) > limit {
-					t.Fatalf("limit %d: a page of %d", limit, len(l.Data))
-				}
-				for _, ep := range l.Data {
-					got = append(got, ep.ID)
-				}
-				if !l.HasMore {
-					break
-				}
-				if len(l.Data) == 0 || page > 10 {
-					t.Fatalf("limit %d: has_more with an empty page", limit)
-				}
-				after = l.Data[len(l.Data)-1].ID
-			}
+			got := en.pageIDs(tok, "/api/v3/webhooks/endpoints", limit)
 			if d := cmp.Diff(all, got); d != "" {
 				t.Errorf("limit %d: pages differ from the full list (-want +got):\n%s", limit, d)
 			}
@@ -835,25 +814,7 @@ func TestListDeliveries(t *testing.T) {
 			all = append(all, d.ID)
 		}
 		for _, limit := range []int{1, 2, 4} {
-			var got []string
-			after := ""
-			for page := 0; ; page++ {
-				q := fmt.Sprintf("?limit=%d", limit)
-				if after != "" {
-					q += "&starting_after=" + after
-				}
-				p := en.deliveries(tok, ep.ID, q)
-				for _, d := range p.Data {
-					got = append(got, d.ID)
-				}
-				if !p.HasMore {
-					break
-				}
-				if len(p.Data) == 0 || page > 10 {
-					t.Fatalf("limit %d: has_more with an empty page", limit)
-				}
-				after = p.Data[len(p.Data)-1].ID
-			}
+			got := en.pageIDs(tok, "/api/v3/webhooks/endpoints/"+ep.ID+"/deliveries", limit)
 			if d := cmp.Diff(all, got); d != "" {
 				t.Errorf("limit %d: pages differ from the full list (-want +got):\n%s", limit, d)
 			}
