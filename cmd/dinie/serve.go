@@ -14,7 +14,6 @@ import (
 
 	"github.com/dinie-oss/dinie/internal/auth"
 	"github.com/dinie-oss/dinie/internal/clock"
-	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/httpapi"
 	"github.com/dinie-oss/dinie/internal/jobs"
 	"github.com/dinie-oss/dinie/internal/lending"
@@ -30,6 +29,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	burst := fs.Int("rate-burst", 200, "requests a credential may make at once before the rate limit applies")
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest request body accepted")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	publicURL := fs.String("public-url", "", "the server's address as customers' browsers reach it, for the hosted KYC and signing pages (default: the scheme and host of each request)")
 	debug := fs.Bool("debug", false, "log at debug level")
 	workers := fs.Bool("workers", true, "also run the job workers (webhook deliveries and other asynchronous work); false leaves them to `dinie worker` processes")
 	var wf workerFlags
@@ -60,10 +60,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	jc, err := wf.jobClient(st, log, *workers)
+	pf, err := wf.platform(st, d, log, *workers)
 	if err != nil {
 		return err
 	}
+	jc := pf.Jobs
 	if *workers {
 		if err := jc.Start(ctx); err != nil {
 			return err
@@ -73,7 +74,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	api := httpapi.New(httpapi.Config{
 		Store:        st,
 		Auth:         authn,
-		Events:       events.NewEmitter(jc),
+		Events:       pf.Events,
+		Customers:    pf.Customers,
+		PublicURL:    *publicURL,
 		Clock:        clk,
 		Limiter:      ratelimit.NewMemory(ratelimit.Config{PerSecond: *perSecond, Burst: *burst}),
 		Logger:       log,

@@ -5,13 +5,13 @@ import (
 	"flag"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"time"
 
-	"github.com/riverqueue/river"
-
+	"github.com/dinie-oss/dinie/internal/blob"
 	"github.com/dinie-oss/dinie/internal/clock"
-	"github.com/dinie-oss/dinie/internal/delivery"
 	"github.com/dinie-oss/dinie/internal/jobs"
+	"github.com/dinie-oss/dinie/internal/platform"
 	"github.com/dinie-oss/dinie/internal/store"
 	"github.com/dinie-oss/dinie/webhook"
 )
@@ -33,22 +33,21 @@ func (wf *workerFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&wf.privateLive, "unsafe-allow-private-live-webhooks", false, "let live deliveries reach private and loopback addresses; for tests on one machine only")
 }
 
-// jobClient returns the job client; with workers it also works the jobs.
-func (wf workerFlags) jobClient(st *store.Store, log *slog.Logger, withWorkers bool) (*jobs.Client, error) {
-	cfg := jobs.Config{WebhookWorkers: wf.webhookWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter, Logger: log}
-	if withWorkers {
-		ws := river.NewWorkers()
-		scale := wf.retryScale
-		river.AddWorker(ws, delivery.NewWorker(delivery.Config{
-			Store: st, Clock: clock.System{}, Logger: log, AllowPrivateLive: wf.privateLive,
-			Schedule: func(n int) (time.Duration, bool) {
-				d, ok := webhook.RetryDelay(n, rand.Float64)
-				return time.Duration(float64(d) * scale), ok
-			},
-		}))
-		cfg.Workers = ws
+// platform wires the platform over st; with workers this process also works the jobs.
+func (wf workerFlags) platform(st *store.Store, d dbFlags, log *slog.Logger, withWorkers bool) (*platform.Platform, error) {
+	blobs, err := blob.NewDir(filepath.Join(d.dataDir, "blobs"))
+	if err != nil {
+		return nil, err
 	}
-	return jobs.New(st, cfg)
+	scale := wf.retryScale
+	return platform.New(platform.Config{
+		Store: st, Clock: clock.System{}, Logger: log, Blobs: blobs, Work: withWorkers, AllowPrivateLive: wf.privateLive,
+		Jobs: jobs.Config{WebhookWorkers: wf.webhookWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter},
+		RetrySchedule: func(n int) (time.Duration, bool) {
+			d, ok := webhook.RetryDelay(n, rand.Float64)
+			return time.Duration(float64(d) * scale), ok
+		},
+	})
 }
 
 func stopJobs(jc *jobs.Client, timeout time.Duration, log *slog.Logger) {
@@ -75,10 +74,11 @@ func (m *Main) worker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	jc, err := wf.jobClient(st, log, true)
+	pf, err := wf.platform(st, d, log, true)
 	if err != nil {
 		return err
 	}
+	jc := pf.Jobs
 	if err := jc.Start(ctx); err != nil {
 		return err
 	}

@@ -46,7 +46,13 @@ type Principal struct {
 	Scope    lending.Scope
 	ClientID string
 	Scopes   []string
+	// CustomerID is set for a customer session token (from a biometrics session): the caller is that
+	// customer, through the hosted KYC page or a KYC app, and may only touch its own KYC.
+	CustomerID string
 }
+
+// IsSession reports whether p is a customer session rather than a partner credential.
+func (p Principal) IsSession() bool { return p.CustomerID != "" }
 
 // Token is an issued access token.
 type Token struct {
@@ -107,6 +113,8 @@ type claims struct {
 	jwt.RegisteredClaims
 	PartnerID   string `json:"pid"`
 	Environment string `json:"env"`
+	// CustomerID binds a customer session token to its customer; partner tokens have none.
+	CustomerID string `json:"cus,omitempty"`
 }
 
 // IssueToken checks a client id and secret and returns a new access token. Unknown ids, wrong secrets,
@@ -142,16 +150,39 @@ func (a *Authenticator) IssueToken(ctx context.Context, clientID, secret string)
 		PartnerID:   cred.PartnerID,
 		Environment: string(cred.Environment),
 	}
+	tok, err := a.sign(c)
+	if err != nil {
+		return Token{}, err
+	}
+	if err := a.touch(ctx, cred, now); err != nil {
+		return Token{}, err
+	}
+	return tok, nil
+}
+
+func (a *Authenticator) sign(c claims) (Token, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
 	tok.Header["kid"] = a.active.ID
 	signed, err := tok.SignedString(a.active.Secret)
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: sign: %w", err)
 	}
-	if err := a.touch(ctx, cred, now); err != nil {
-		return Token{}, err
-	}
 	return Token{AccessToken: TokenPrefix + signed, ExpiresIn: int(TokenTTL / time.Second)}, nil
+}
+
+// IssueSessionToken returns a customer session token for customerID of scope, opened through biometrics
+// session sessionID: valid for TokenTTL, usable only on that customer's KYC routes.
+func (a *Authenticator) IssueSessionToken(scope lending.Scope, customerID, sessionID string) (Token, error) {
+	iat := a.clock.Now().Truncate(time.Second)
+	return a.sign(claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   "session:" + sessionID,
+			IssuedAt:  jwt.NewNumericDate(iat),
+			ExpiresAt: jwt.NewNumericDate(iat.Add(TokenTTL)),
+			ID:        ids.New(""),
+		},
+		PartnerID: scope.PartnerID, Environment: string(scope.Environment), CustomerID: customerID,
+	})
 }
 
 // Verify checks a bearer token and returns its principal. Errors are *lending.Error with
@@ -169,6 +200,15 @@ func (a *Authenticator) Verify(ctx context.Context, bearer string) (Principal, e
 		return Principal{}, lending.Errorf(lending.CodeTokenExpired, "the access token has expired; request a new one")
 	case err != nil:
 		return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
+	}
+	if c.CustomerID != "" {
+		env, ok := lending.ParseEnvironment(c.Environment)
+		session, isSession := strings.CutPrefix(c.Subject, "session:")
+		if !ok || !isSession || c.PartnerID == "" {
+			return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
+		}
+		return Principal{Scope: lending.Scope{PartnerID: c.PartnerID, Environment: env}, ClientID: session,
+			CustomerID: c.CustomerID}, nil
 	}
 	cred, err := a.creds.CredentialByClientID(ctx, c.Subject)
 	if errors.Is(err, store.ErrNotFound) {

@@ -106,7 +106,7 @@ func TestBodyLimitAndRouting(t *testing.T) {
 		if allow := r.header.Values("Allow"); !slices.Contains(allow, "GET") || !slices.Contains(allow, "POST") {
 			t.Errorf("Allow %v", allow)
 		}
-		if r := en.do("GET", "/api/v3/customers/cust_1", "", bearer(tok)...); r.status != 404 || r.code(t) != "not_found" {
+		if r := en.do("GET", "/api/v3/no-such-resource/x1", "", bearer(tok)...); r.status != 404 || r.code(t) != "not_found" {
 			t.Errorf("unknown route: %d %s", r.status, r.body)
 		}
 		for _, prefix := range []string{"/api/v3", "/v3"} {

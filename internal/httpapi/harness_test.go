@@ -12,16 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/dinie-oss/dinie/internal/auth"
+	"github.com/dinie-oss/dinie/internal/blob"
 	"github.com/dinie-oss/dinie/internal/clock"
-	"github.com/dinie-oss/dinie/internal/delivery"
-	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/httpapi"
 	"github.com/dinie-oss/dinie/internal/jobs"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/openapitest"
+	"github.com/dinie-oss/dinie/internal/platform"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
 	"github.com/dinie-oss/dinie/internal/store"
 	"github.com/dinie-oss/dinie/internal/store/storetest"
@@ -32,11 +30,12 @@ var epoch = time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
 
 // env is one running API on a real database, with two partners.
 type env struct {
-	t      *testing.T
-	url    string
-	clock  *clock.Manual
-	store  *store.Store
-	client *http.Client
+	t        *testing.T
+	url      string
+	clock    *clock.Manual
+	store    *store.Store
+	client   *http.Client
+	platform *platform.Platform
 	// validator is the OpenAPI document every answer is checked against.
 	validator *openapitest.Validator
 	a, b      partner
@@ -52,10 +51,12 @@ type cred struct{ id, secret string }
 type envOptions struct {
 	limiter ratelimit.Limiter
 	maxBody int64
-	log     io.Writer
-	// deliver runs a real delivery worker, so webhook deliveries are attempted (with a short retry
-	// schedule); without it the job client only inserts, and deliveries stay pending.
-	deliver bool
+	// maxUpload bounds one KYC file (default: the server's 10 MiB).
+	maxUpload int64
+	log       io.Writer
+	// work runs the job workers, so webhook deliveries are attempted (with a short retry schedule) and
+	// customers are enriched and reviewed; without it jobs are only queued, and deliveries stay pending.
+	work bool
 }
 
 // quiet discards the logs of the job engine and the delivery worker.
@@ -89,10 +90,11 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	if opts.limiter == nil {
 		opts.limiter = ratelimit.NewMemory(ratelimit.Config{PerSecond: 1e6, Burst: 1e6})
 	}
+	pf := newPlatform(t, st, clk, opts.work)
 	api := httpapi.New(httpapi.Config{
 		Store: st, Auth: authn, Clock: clk, Limiter: opts.limiter, MaxBodyBytes: opts.maxBody,
 		Logger: slog.New(slog.NewJSONHandler(opts.log, nil)),
-		Events: events.NewEmitter(newJobs(t, st, clk, opts.deliver)),
+		Events: pf.Events, Customers: pf.Customers, MaxUploadBytes: opts.maxUpload,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -100,49 +102,49 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &env{t: t, url: srv.URL, clock: clk, store: st, validator: v,
+	en := &env{t: t, url: srv.URL, clock: clk, store: st, validator: v, platform: pf,
 		client: &http.Client{Transport: openapitest.Transport(t, v, http.DefaultTransport)}}
 	en.a = en.newPartner("Partner A")
 	en.b = en.newPartner("Partner B")
 	return en
 }
 
-// newJobs migrates River's tables into st and returns a job client over them: with deliver, one that runs
-// a delivery worker on clk (so attempts and signatures are stamped with the test's clock), started now and
-// stopped when t ends; otherwise an insert-only client, never started.
-func newJobs(t *testing.T, st *store.Store, clk clock.Clock, deliver bool) *jobs.Client {
+// newPlatform migrates River's tables into st and wires the platform over them: with work, one whose
+// workers (webhook deliveries with a short retry schedule, enrichment, KYC review) run on clk, started now
+// and stopped when t ends; otherwise one that only queues jobs, never started.
+func newPlatform(t testing.TB, st *store.Store, clk clock.Clock, work bool) *platform.Platform {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, st); err != nil {
 		t.Fatalf("jobs.Migrate: %v", err)
 	}
-	cfg := jobs.Config{Logger: quiet, PollInterval: 20 * time.Millisecond}
-	if deliver {
-		cfg.Workers = river.NewWorkers()
-		river.AddWorker(cfg.Workers, delivery.NewWorker(delivery.Config{
-			Store: st, Clock: clk, Logger: quiet,
-			// Three quick attempts: no test waits for a long retry.
-			Schedule: func(n int) (time.Duration, bool) { return time.Duration(n) * 20 * time.Millisecond, n < 3 },
-		}))
-	}
-	jc, err := jobs.New(st, cfg)
+	blobs, err := blob.NewDir(t.TempDir())
 	if err != nil {
-		t.Fatalf("jobs.New: %v", err)
+		t.Fatal(err)
 	}
-	if deliver {
-		if err := jc.Start(ctx); err != nil {
+	pf, err := platform.New(platform.Config{
+		Store: st, Clock: clk, Logger: quiet, Blobs: blobs, Work: work,
+		Jobs: jobs.Config{PollInterval: 20 * time.Millisecond},
+		// Three quick attempts: no test waits for a long retry.
+		RetrySchedule: func(n int) (time.Duration, bool) { return time.Duration(n) * 20 * time.Millisecond, n < 3 },
+	})
+	if err != nil {
+		t.Fatalf("platform.New: %v", err)
+	}
+	if work {
+		if err := pf.Jobs.Start(ctx); err != nil {
 			t.Fatalf("start jobs: %v", err)
 		}
 		// Registered after the store's cleanup, so it runs before the store closes.
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			if err := jc.Stop(ctx); err != nil {
+			if err := pf.Jobs.Stop(ctx); err != nil {
 				t.Errorf("stop jobs: %v", err)
 			}
 		})
 	}
-	return jc
+	return pf
 }
 
 func (en *env) newPartner(name string) partner {

@@ -15,6 +15,7 @@ import (
 	"github.com/dinie-oss/dinie/internal/clock"
 	"github.com/dinie-oss/dinie/internal/httpapi"
 	"github.com/dinie-oss/dinie/internal/lending"
+	"github.com/dinie-oss/dinie/internal/platform"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
 	"github.com/dinie-oss/dinie/internal/store"
 )
@@ -22,9 +23,10 @@ import (
 // inProcess is the API handler over a SQLite store, called without a network, for fuzzing and
 // benchmarks: what they measure is the server's own work through the whole middleware chain.
 type inProcess struct {
-	handler http.Handler
-	cred    cred
-	token   string
+	platform *platform.Platform
+	handler  http.Handler
+	cred     cred
+	token    string
 }
 
 func newInProcess(tb testing.TB, dsn string) *inProcess {
@@ -56,9 +58,11 @@ func newInProcess(tb testing.TB, dsn string) *inProcess {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	pf := newPlatform(tb, st, clk, false)
 	ip := &inProcess{
+		platform: pf,
 		handler: httpapi.New(httpapi.Config{
-			Store: st, Auth: authn, Clock: clk,
+			Store: st, Auth: authn, Clock: clk, Events: pf.Events, Customers: pf.Customers,
 			Limiter: ratelimit.NewMemory(ratelimit.Config{PerSecond: 1e9, Burst: 1e9}),
 			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		}),

@@ -95,7 +95,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		info := &requestInfo{id: id}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+			limit := s.cfg.MaxBodyBytes
+			if strings.Contains(r.URL.Path, "/kyc-attachments") {
+				limit = max(limit, s.cfg.MaxUploadBytes+uploadOverhead)
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
@@ -188,8 +192,15 @@ func (s *Server) public(h handlerFunc) http.Handler {
 }
 
 // authed wraps a route that needs a partner's bearer token: it authenticates, rate-limits per credential
-// (per address when authentication fails), and applies idempotency keys to writes.
-func (s *Server) authed(h authedFunc) http.Handler {
+// (per address when authentication fails), and applies idempotency keys to writes. Customer session
+// tokens are refused.
+func (s *Server) authed(h authedFunc) http.Handler { return s.authedAs(false, h) }
+
+// customerAuthed wraps a route a partner or a customer session may call; a session only for its own
+// customer (the route's {customer_id}).
+func (s *Server) customerAuthed(h authedFunc) http.Handler { return s.authedAs(true, h) }
+
+func (s *Server) authedAs(sessionsAllowed bool, h authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, authErr := s.authenticate(r)
 		key := "addr:" + clientAddr(r)
@@ -200,6 +211,13 @@ func (s *Server) authed(h authedFunc) http.Handler {
 		err := s.limit(w, key)
 		if err == nil {
 			err = authErr
+		}
+		if err == nil && p.IsSession() {
+			if !sessionsAllowed {
+				err = lending.Errorf(lending.CodeForbidden, "a customer session token can only reach its customer's KYC routes; use a partner token")
+			} else if id := r.PathValue("customer_id"); id != "" && id != p.CustomerID {
+				err = lending.Errorf(lending.CodeForbidden, "this session token belongs to another customer")
+			}
 		}
 		if err == nil {
 			err = s.idempotent(w, r, p, h)

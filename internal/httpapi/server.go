@@ -12,10 +12,12 @@ import (
 
 	"github.com/dinie-oss/dinie/internal/auth"
 	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/customers"
 	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
 	"github.com/dinie-oss/dinie/internal/store"
+	"github.com/dinie-oss/dinie/internal/web"
 )
 
 // Prefixes are the two base paths every API route is served under (spec/README.md decision 1).
@@ -34,6 +36,13 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// Customers runs the customer and KYC use cases.
+	Customers *customers.Service
+	// PublicURL is the server's address as partners' customers reach it, for the hosted pages' links
+	// (default: the scheme and Host of the request).
+	PublicURL string
+	// MaxUploadBytes bounds one KYC file (default 10 MiB).
+	MaxUploadBytes int64
 	// IdempotencyWait bounds how long a repeat waits for the first request with its key (default 10 s).
 	IdempotencyWait time.Duration
 }
@@ -60,6 +69,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 10 << 20
+	}
 	if cfg.IdempotencyWait <= 0 {
 		cfg.IdempotencyWait = 10 * time.Second
 	}
@@ -81,7 +93,7 @@ func (s *Server) routes() {
 		s.mux.Handle("POST "+p+"/auth/credentials", s.authed(s.createCredential))
 		s.mux.Handle("GET "+p+"/auth/credentials", s.authed(s.listCredentials))
 		s.mux.Handle("DELETE "+p+"/auth/credentials/{client_id}", s.authed(s.revokeCredential))
-		s.mux.Handle("GET "+p+"/banks", s.authed(s.listBanks))
+		s.mux.Handle("GET "+p+"/banks", s.customerAuthed(s.listBanks))
 		s.mux.Handle("GET "+p+"/openapi.yaml", s.public(s.openAPI))
 		s.mux.Handle("POST "+p+"/webhooks/endpoints", s.authed(s.createWebhookEndpoint))
 		s.mux.Handle("GET "+p+"/webhooks/endpoints", s.authed(s.listWebhookEndpoints))
@@ -92,7 +104,21 @@ func (s *Server) routes() {
 		s.mux.Handle("GET "+p+"/webhooks/endpoints/{webhook_endpoint_id}/deliveries", s.authed(s.listDeliveries))
 		s.mux.Handle("POST "+p+"/webhooks/deliveries/{delivery_id}/resend", s.authed(s.resendDelivery))
 		s.mux.Handle("POST "+p+"/sandbox/webhooks/endpoints/{webhook_endpoint_id}/test-events", s.authed(s.sendTestEvent))
+		s.mux.Handle("POST "+p+"/customers", s.authed(s.createCustomer))
+		s.mux.Handle("GET "+p+"/customers", s.authed(s.listCustomers))
+		s.mux.Handle("GET "+p+"/customers/{customer_id}", s.customerAuthed(s.getCustomer))
+		s.mux.Handle("PATCH "+p+"/customers/{customer_id}", s.authed(s.updateCustomer))
+		s.mux.Handle("GET "+p+"/customers/{customer_id}/bank-account", s.customerAuthed(s.getBankAccount))
+		s.mux.Handle("POST "+p+"/customers/{customer_id}/bank-account", s.customerAuthed(s.upsertBankAccount))
+		s.mux.Handle("POST "+p+"/customers/{customer_id}/biometrics", s.authed(s.createBiometricsSession))
+		s.mux.Handle("POST "+p+"/customers/{customer_id}/kyc-attachments", s.customerAuthed(s.uploadKYCAttachment))
+		s.mux.Handle("POST "+p+"/customers/{customer_id}/kyc-attachments/selfie", s.customerAuthed(s.uploadSelfie))
+		s.mux.Handle("POST "+p+"/customers/{customer_id}/kyc-review", s.customerAuthed(s.startKYCReview))
+		s.mux.Handle("POST "+p+"/biometrics/session-exchange", s.authed(s.exchangeSession))
+		s.mux.Handle("POST "+p+"/sandbox/customers/{customer_id}/kyc-decision", s.authed(s.sandboxKYCDecision))
 	}
+	s.mux.Handle("POST /kyc/exchange", s.public(s.hostedExchange))
+	s.mux.Handle("GET /kyc/", web.KYCPage())
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.handler())

@@ -1024,7 +1024,7 @@ func (rc *receiver) on(path string) []received {
 func TestWebhookDeliveryEndToEnd(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, e storetest.Engine) {
-		en := newEnv(t, e, envOptions{deliver: true})
+		en := newEnv(t, e, envOptions{work: true})
 		tok := en.token(en.a.test)
 		rc := newReceiver(t)
 		ep := en.createEndpoint(tok, `{"url":"`+rc.srv.URL+`/hook","events":["customer.active"]}`)

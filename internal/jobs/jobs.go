@@ -141,3 +141,20 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// EnrichCustomer is the job of looking a new customer up in the company registry and building its KYC
+// requirements.
+type EnrichCustomer struct {
+	CustomerID string `json:"customer_id"`
+}
+
+// Kind names the job.
+func (EnrichCustomer) Kind() string { return "enrich_customer" }
+
+// ReviewKYC is the job of asking the KYC verifier about a customer under review.
+type ReviewKYC struct {
+	CustomerID string `json:"customer_id"`
+}
+
+// Kind names the job.
+func (ReviewKYC) Kind() string { return "review_kyc" }

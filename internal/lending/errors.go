@@ -32,67 +32,103 @@ type Code string
 // Every error code the platform sends. This is the one list in the code (api/openapi.yaml lists the
 // same codes, and a test keeps the two equal).
 const (
-	CodeInvalidRequest          Code = "invalid_request"
-	CodeMalformedJSON           Code = "malformed_json"
-	CodeUnsupportedGrantType    Code = "unsupported_grant_type"
-	CodeRequestTooLarge         Code = "request_too_large"
-	CodeUnsupportedMediaType    Code = "unsupported_media_type"
-	CodeMethodNotAllowed        Code = "method_not_allowed"
-	CodeInvalidClient           Code = "invalid_client"
-	CodeMissingToken            Code = "missing_token"
-	CodeInvalidToken            Code = "invalid_token"
-	CodeTokenExpired            Code = "token_expired"
-	CodeForbidden               Code = "forbidden"
-	CodeSandboxOnly             Code = "sandbox_only"
-	CodeNotFound                Code = "not_found"
-	CodeCredentialNotFound      Code = "credential_not_found"
-	CodeConflict                Code = "conflict"
-	CodeLastActiveCredential    Code = "last_active_credential"
-	CodeIdempotencyKeyInUse     Code = "idempotency_key_in_use"
-	CodeValidationFailed        Code = "validation_failed"
-	CodeMissingRequiredField    Code = "missing_required_field"
-	CodeInvalidField            Code = "invalid_field"
-	CodeInvalidParameter        Code = "invalid_parameter"
-	CodeInvalidIdempotencyKey   Code = "invalid_idempotency_key"
-	CodeIdempotencyKeyReused    Code = "idempotency_key_reused"
-	CodeRateLimitExceeded       Code = "rate_limit_exceeded"
-	CodeInternal                Code = "internal_error"
-	CodeWebhookEndpointNotFound Code = "webhook_endpoint_not_found"
-	CodeDeliveryNotFound        Code = "delivery_not_found"
-	CodeInvalidURL              Code = "invalid_url"
-	CodeInvalidEventFilter      Code = "invalid_event_filter"
+	CodeInvalidRequest            Code = "invalid_request"
+	CodeMalformedJSON             Code = "malformed_json"
+	CodeUnsupportedGrantType      Code = "unsupported_grant_type"
+	CodeRequestTooLarge           Code = "request_too_large"
+	CodeUnsupportedMediaType      Code = "unsupported_media_type"
+	CodeMethodNotAllowed          Code = "method_not_allowed"
+	CodeInvalidClient             Code = "invalid_client"
+	CodeMissingToken              Code = "missing_token"
+	CodeInvalidToken              Code = "invalid_token"
+	CodeTokenExpired              Code = "token_expired"
+	CodeForbidden                 Code = "forbidden"
+	CodeSandboxOnly               Code = "sandbox_only"
+	CodeNotFound                  Code = "not_found"
+	CodeCredentialNotFound        Code = "credential_not_found"
+	CodeConflict                  Code = "conflict"
+	CodeLastActiveCredential      Code = "last_active_credential"
+	CodeIdempotencyKeyInUse       Code = "idempotency_key_in_use"
+	CodeValidationFailed          Code = "validation_failed"
+	CodeMissingRequiredField      Code = "missing_required_field"
+	CodeInvalidField              Code = "invalid_field"
+	CodeInvalidParameter          Code = "invalid_parameter"
+	CodeInvalidIdempotencyKey     Code = "invalid_idempotency_key"
+	CodeIdempotencyKeyReused      Code = "idempotency_key_reused"
+	CodeRateLimitExceeded         Code = "rate_limit_exceeded"
+	CodeInternal                  Code = "internal_error"
+	CodeWebhookEndpointNotFound   Code = "webhook_endpoint_not_found"
+	CodeDeliveryNotFound          Code = "delivery_not_found"
+	CodeInvalidURL                Code = "invalid_url"
+	CodeInvalidEventFilter        Code = "invalid_event_filter"
+	CodeInvalidCPF                Code = "invalid_cpf"
+	CodeInvalidCNPJ               Code = "invalid_cnpj"
+	CodeCustomerNotFound          Code = "customer_not_found"
+	CodeCustomerAlreadyExists     Code = "customer_already_exists"
+	CodeInvalidCustomerState      Code = "invalid_customer_state"
+	CodeKYCIncomplete             Code = "kyc_incomplete"
+	CodeRequirementNotFound       Code = "requirement_not_found"
+	CodeInvalidEvidenceType       Code = "invalid_evidence_type"
+	CodeInvalidAttachmentType     Code = "invalid_attachment_type"
+	CodeAttachmentAlreadyAccepted Code = "attachment_already_accepted"
+	CodeInvalidFile               Code = "invalid_file"
+	CodeUnsupportedFileType       Code = "unsupported_file_type"
+	CodeFileTooLarge              Code = "file_too_large"
+	CodeSessionAlreadyActive      Code = "session_already_active"
+	CodeInvalidSessionCode        Code = "invalid_session_code"
+	CodeSessionTokenRequired      Code = "session_token_required"
+	CodeBankAccountNotFound       Code = "bank_account_not_found"
+	CodeUnknownBank               Code = "unknown_bank"
 )
 
 var codeKinds = map[Code]Kind{
-	CodeInvalidRequest:          KindInvalidRequest,
-	CodeMalformedJSON:           KindInvalidRequest,
-	CodeUnsupportedGrantType:    KindInvalidRequest,
-	CodeRequestTooLarge:         KindTooLarge,
-	CodeUnsupportedMediaType:    KindUnsupportedMediaType,
-	CodeMethodNotAllowed:        KindMethodNotAllowed,
-	CodeInvalidClient:           KindUnauthenticated,
-	CodeMissingToken:            KindUnauthenticated,
-	CodeInvalidToken:            KindUnauthenticated,
-	CodeTokenExpired:            KindUnauthenticated,
-	CodeForbidden:               KindForbidden,
-	CodeSandboxOnly:             KindForbidden,
-	CodeNotFound:                KindNotFound,
-	CodeCredentialNotFound:      KindNotFound,
-	CodeConflict:                KindConflict,
-	CodeLastActiveCredential:    KindConflict,
-	CodeIdempotencyKeyInUse:     KindConflict,
-	CodeValidationFailed:        KindValidation,
-	CodeMissingRequiredField:    KindValidation,
-	CodeInvalidField:            KindValidation,
-	CodeInvalidParameter:        KindValidation,
-	CodeInvalidIdempotencyKey:   KindValidation,
-	CodeIdempotencyKeyReused:    KindValidation,
-	CodeRateLimitExceeded:       KindRateLimited,
-	CodeInternal:                KindInternal,
-	CodeWebhookEndpointNotFound: KindNotFound,
-	CodeDeliveryNotFound:        KindNotFound,
-	CodeInvalidURL:              KindValidation,
-	CodeInvalidEventFilter:      KindValidation,
+	CodeInvalidRequest:            KindInvalidRequest,
+	CodeMalformedJSON:             KindInvalidRequest,
+	CodeUnsupportedGrantType:      KindInvalidRequest,
+	CodeRequestTooLarge:           KindTooLarge,
+	CodeUnsupportedMediaType:      KindUnsupportedMediaType,
+	CodeMethodNotAllowed:          KindMethodNotAllowed,
+	CodeInvalidClient:             KindUnauthenticated,
+	CodeMissingToken:              KindUnauthenticated,
+	CodeInvalidToken:              KindUnauthenticated,
+	CodeTokenExpired:              KindUnauthenticated,
+	CodeForbidden:                 KindForbidden,
+	CodeSandboxOnly:               KindForbidden,
+	CodeNotFound:                  KindNotFound,
+	CodeCredentialNotFound:        KindNotFound,
+	CodeConflict:                  KindConflict,
+	CodeLastActiveCredential:      KindConflict,
+	CodeIdempotencyKeyInUse:       KindConflict,
+	CodeValidationFailed:          KindValidation,
+	CodeMissingRequiredField:      KindValidation,
+	CodeInvalidField:              KindValidation,
+	CodeInvalidParameter:          KindValidation,
+	CodeInvalidIdempotencyKey:     KindValidation,
+	CodeIdempotencyKeyReused:      KindValidation,
+	CodeRateLimitExceeded:         KindRateLimited,
+	CodeInternal:                  KindInternal,
+	CodeWebhookEndpointNotFound:   KindNotFound,
+	CodeDeliveryNotFound:          KindNotFound,
+	CodeInvalidURL:                KindValidation,
+	CodeInvalidEventFilter:        KindValidation,
+	CodeInvalidCPF:                KindValidation,
+	CodeInvalidCNPJ:               KindValidation,
+	CodeCustomerNotFound:          KindNotFound,
+	CodeCustomerAlreadyExists:     KindConflict,
+	CodeInvalidCustomerState:      KindConflict,
+	CodeKYCIncomplete:             KindValidation,
+	CodeRequirementNotFound:       KindValidation,
+	CodeInvalidEvidenceType:       KindValidation,
+	CodeInvalidAttachmentType:     KindValidation,
+	CodeAttachmentAlreadyAccepted: KindConflict,
+	CodeInvalidFile:               KindValidation,
+	CodeUnsupportedFileType:       KindValidation,
+	CodeFileTooLarge:              KindTooLarge,
+	CodeSessionAlreadyActive:      KindConflict,
+	CodeInvalidSessionCode:        KindForbidden,
+	CodeSessionTokenRequired:      KindForbidden,
+	CodeBankAccountNotFound:       KindNotFound,
+	CodeUnknownBank:               KindValidation,
 }
 
 // Codes returns every error code, sorted.

@@ -36,6 +36,7 @@ func Run(t *testing.T, e Engine) {
 		{"SigningKeys", signingKeyTests},
 		{"Idempotency", idempotencyTests},
 		{"Webhooks", webhookTests},
+		{"Customers", customerTests},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {

@@ -1,0 +1,102 @@
+// Package platform wires the platform's parts together: the job engine with every worker, the event
+// emitter, and the use-case services, over one store. The server, the worker process and the tests all
+// build the platform here, so they run the same thing.
+package platform
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/dinie-oss/dinie/internal/banks"
+	"github.com/dinie-oss/dinie/internal/blob"
+	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/customers"
+	"github.com/dinie-oss/dinie/internal/delivery"
+	"github.com/dinie-oss/dinie/internal/events"
+	"github.com/dinie-oss/dinie/internal/jobs"
+	"github.com/dinie-oss/dinie/internal/lending"
+	"github.com/dinie-oss/dinie/internal/providers"
+	"github.com/dinie-oss/dinie/internal/store"
+	"github.com/dinie-oss/dinie/webhook"
+)
+
+// Config is what the platform is built from. Zero values take the defaults each field names.
+type Config struct {
+	Store  *store.Store
+	Clock  clock.Clock // default: the system clock
+	Logger *slog.Logger
+	// Blobs keeps uploaded files (required).
+	Blobs blob.Store
+	// Work makes this process run the job workers; without it jobs are only queued, for `dinie worker`
+	// processes to run.
+	Work bool
+	// Jobs tunes the job engine (its Workers field is filled in here).
+	Jobs jobs.Config
+	// RetrySchedule is the webhook retry schedule (default webhook.RetryDelay with jitter).
+	RetrySchedule func(attempt int) (time.Duration, bool)
+	// AllowPrivateLive lets live webhook deliveries reach private addresses (tests on one machine only).
+	AllowPrivateLive bool
+	// Registry is the company registry (default: the sandbox registry).
+	Registry providers.Registry
+	// Verifiers decide KYC per environment (default: the sandbox verifier for test, an operator for live).
+	Verifiers map[lending.Environment]providers.KYCVerifier
+}
+
+// Platform is the wired platform.
+type Platform struct {
+	Jobs      *jobs.Client
+	Events    *events.Emitter
+	Customers *customers.Service
+}
+
+// New wires the platform of cfg. It does not start the workers: call Jobs.Start.
+func New(cfg Config) (*Platform, error) {
+	if cfg.Store == nil || cfg.Blobs == nil {
+		return nil, fmt.Errorf("platform: a store and a blob store are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RetrySchedule == nil {
+		cfg.RetrySchedule = func(n int) (time.Duration, bool) { return webhook.RetryDelay(n, rand.Float64) }
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = providers.SandboxRegistry{}
+	}
+	if cfg.Verifiers == nil {
+		cfg.Verifiers = map[lending.Environment]providers.KYCVerifier{
+			lending.EnvTest: providers.SandboxVerifier{},
+			lending.EnvLive: providers.OperatorVerifier{},
+		}
+	}
+	svc := &customers.Service{Store: cfg.Store, Clock: cfg.Clock, Blobs: cfg.Blobs, Logger: cfg.Logger,
+		BankName: func(id string) (string, bool) {
+			b, ok := banks.Lookup(id)
+			return b.Name, ok
+		}}
+	jc := cfg.Jobs
+	jc.Logger = cfg.Logger
+	if cfg.Work {
+		ws := river.NewWorkers()
+		river.AddWorker(ws, delivery.NewWorker(delivery.Config{
+			Store: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger, AllowPrivateLive: cfg.AllowPrivateLive,
+			Schedule: cfg.RetrySchedule,
+		}))
+		customers.AddWorkers(ws, svc, cfg.Registry, cfg.Verifiers)
+		jc.Workers = ws
+	}
+	client, err := jobs.New(cfg.Store, jc)
+	if err != nil {
+		return nil, err
+	}
+	em := events.NewEmitter(client)
+	svc.Jobs, svc.Events = client, em
+	return &Platform{Jobs: client, Events: em, Customers: svc}, nil
+}
