@@ -6,6 +6,7 @@
 //	dinie worker       run the job workers without the API
 //	dinie partners     create | list partners
 //	dinie credentials  create | revoke a partner's API credentials
+//	dinie kyc          pending | decide: an operator's KYC verdicts for live customers
 package main
 
 import (
@@ -51,6 +52,8 @@ commands:
   partners list                 list partners
   credentials create --partner ID --env test|live [--name N] [--scope S]
   credentials revoke CLIENT_ID  revoke a credential (never a partner's last active one in its environment)
+  kyc pending [--env live|test|all] [--limit N]  list customers waiting for a KYC decision
+  kyc decide CUSTOMER_ID [--accept REQ]... [--reject REQ=REASON]... [--accept-all] [--deny REASON]
 
 every command takes --data-dir (default ./data) and --db (or DINIE_DB): a SQLite path or a postgres:// URL
 (default <data dir>/dinie.db); run "dinie <command> -h" for its flags`
@@ -72,6 +75,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.partners(ctx, args[1:])
 	case "credentials":
 		return m.credentials(ctx, args[1:])
+	case "kyc":
+		return m.kyc(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.Stdout, usage)
 		return nil
