@@ -76,6 +76,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Auth:         authn,
 		Events:       pf.Events,
 		Customers:    pf.Customers,
+		Credit:       pf.Credit,
 		PublicURL:    *publicURL,
 		Clock:        clk,
 		Limiter:      ratelimit.NewMemory(ratelimit.Config{PerSecond: *perSecond, Burst: *burst}),

@@ -34,6 +34,9 @@ type Service struct {
 	// BankName resolves a zero-padded COMPE code in the bank directory.
 	BankName func(id string) (string, bool)
 	Logger   *slog.Logger
+	// OnActive runs in the transaction that makes a customer active (the credit service issues its offer
+	// there).
+	OnActive func(ctx context.Context, tx *store.Tx, c lending.Customer) error
 }
 
 // Register creates a customer of scope from in, or returns the existing one with the same CPF and CNPJ
@@ -55,7 +58,11 @@ func (s *Service) Register(ctx context.Context, scope lending.Scope, in lending.
 			return existing.SameRegistration(externalID)
 		}
 		created = true
-		return s.Jobs.Insert(ctx, tx, jobs.EnrichCustomer{CustomerID: c.ID}, nil)
+		// Enrichment leads to KYC; credit analysis runs beside it.
+		if err := s.Jobs.Insert(ctx, tx, jobs.EnrichCustomer{CustomerID: c.ID}, nil); err != nil {
+			return err
+		}
+		return s.Jobs.Insert(ctx, tx, jobs.AnalyzeCredit{CustomerID: c.ID}, nil)
 	})
 	return c, created, err
 }
@@ -65,7 +72,8 @@ func (s *Service) Register(ctx context.Context, scope lending.Scope, in lending.
 type Change func(tx *store.Tx, c lending.Customer) (lending.Customer, error)
 
 // Update applies change to customer id of scope and returns the result. The events the change causes
-// (lending.CustomerEvents) are recorded with it, and a customer that went under review gets its review job.
+// (lending.CustomerEvents) are recorded with it, a customer that went under review gets its review job,
+// and one that became active is handed to OnActive.
 func (s *Service) Update(ctx context.Context, scope lending.Scope, id string, change Change) (lending.Customer, error) {
 	return s.update(ctx, func(tx *store.Tx) (lending.Customer, error) { return tx.CustomerForUpdate(ctx, scope, id) }, change)
 }
@@ -106,6 +114,9 @@ func (s *Service) update(ctx context.Context, load func(*store.Tx) (lending.Cust
 		}
 		if before.Status != lending.CustomerUnderReview && after.Status == lending.CustomerUnderReview {
 			return s.Jobs.Insert(ctx, tx, jobs.ReviewKYC{CustomerID: after.ID}, nil)
+		}
+		if before.Status != lending.CustomerActive && after.Status == lending.CustomerActive && s.OnActive != nil {
+			return s.OnActive(ctx, tx, after)
 		}
 		return nil
 	})

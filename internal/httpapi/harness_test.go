@@ -94,7 +94,7 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	api := httpapi.New(httpapi.Config{
 		Store: st, Auth: authn, Clock: clk, Limiter: opts.limiter, MaxBodyBytes: opts.maxBody,
 		Logger: slog.New(slog.NewJSONHandler(opts.log, nil)),
-		Events: pf.Events, Customers: pf.Customers, MaxUploadBytes: opts.maxUpload,
+		Events: pf.Events, Customers: pf.Customers, Credit: pf.Credit, MaxUploadBytes: opts.maxUpload,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

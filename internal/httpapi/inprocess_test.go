@@ -62,7 +62,7 @@ func newInProcess(tb testing.TB, dsn string) *inProcess {
 	ip := &inProcess{
 		platform: pf,
 		handler: httpapi.New(httpapi.Config{
-			Store: st, Auth: authn, Clock: clk, Events: pf.Events, Customers: pf.Customers,
+			Store: st, Auth: authn, Clock: clk, Events: pf.Events, Customers: pf.Customers, Credit: pf.Credit,
 			Limiter: ratelimit.NewMemory(ratelimit.Config{PerSecond: 1e9, Burst: 1e9}),
 			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		}),

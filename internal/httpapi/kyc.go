@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dinie-oss/dinie/internal/auth"
@@ -41,7 +42,7 @@ func parseKYCForm(r *http.Request, maxFile int64) (kycForm, error) {
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	for {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF { //nolint:errorlint // only a bare io.EOF means the closing boundary was read
 			return form, nil
 		}
 		if err != nil {
@@ -58,7 +59,7 @@ func parseKYCForm(r *http.Request, maxFile int64) (kycForm, error) {
 				return form, multipartError(err)
 			}
 			if int64(len(b)) > maxFile {
-				return form, lending.FieldErrorf(lending.CodeFileTooLarge, "file", "the file is larger than %d MiB", maxFile>>20)
+				return form, lending.FieldErrorf(lending.CodeFileTooLarge, "file", "the file is larger than %s", sizeText(maxFile))
 			}
 			form.file, form.hasFile = b, true
 		case name == "evidence_type" || name == "requirement_id" || name == "attachment_type" || name == "value":
@@ -147,6 +148,9 @@ func (s *Server) receiveKYC(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if byValue && form.hasFile {
 		return lending.FieldErrorf(lending.CodeInvalidField, "file", "evidence_type %s is sent as `value`, not as a file", f["evidence_type"])
 	}
+	if !byValue && f["value"] != "" {
+		return lending.FieldErrorf(lending.CodeInvalidField, "value", "evidence_type %s is sent as a file; `value` is only for e-mail", f["evidence_type"])
+	}
 	if f["evidence_type"] == "selfie" && !p.IsSession() {
 		return lending.Errorf(lending.CodeSessionTokenRequired,
 			"selfies are taken by the customer through the biometrics session, not uploaded with a partner token")
@@ -222,15 +226,13 @@ func (s *Server) ExchangeCode(r *http.Request, code string, scope *lending.Scope
 	if !strings.HasPrefix(code, lending.BiometricsCodePrefix) || len(code) > 200 {
 		return SessionGrant{}, bad
 	}
-	bs, err := s.cfg.Store.ConsumeBiometricsSession(r.Context(), hashCode(code), s.cfg.Clock.Now())
+	// The scope is part of the consume, so a code refused here stays usable by its own partner.
+	bs, err := s.cfg.Store.ConsumeBiometricsSession(r.Context(), hashCode(code), scope, s.cfg.Clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return SessionGrant{}, bad
 	}
 	if err != nil {
 		return SessionGrant{}, err
-	}
-	if scope != nil && *scope != bs.Scope {
-		return SessionGrant{}, bad
 	}
 	tok, err := s.cfg.Auth.IssueSessionToken(bs.Scope, bs.CustomerID, bs.ID)
 	if err != nil {
@@ -289,4 +291,15 @@ func (s *Server) hostedExchange(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, g)
 	return nil
+}
+
+// sizeText writes a byte count for people: "10 MiB", "64 KiB", "300 bytes".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }

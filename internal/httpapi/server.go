@@ -12,6 +12,7 @@ import (
 
 	"github.com/dinie-oss/dinie/internal/auth"
 	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/credit"
 	"github.com/dinie-oss/dinie/internal/customers"
 	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/lending"
@@ -38,6 +39,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// Customers runs the customer and KYC use cases.
 	Customers *customers.Service
+	// Credit runs the credit use cases: offers, simulations, the sandbox clock.
+	Credit *credit.Service
 	// PublicURL is the server's address as partners' customers reach it, for the hosted pages' links
 	// (default: the scheme and Host of the request).
 	PublicURL string
@@ -116,6 +119,13 @@ func (s *Server) routes() {
 		s.mux.Handle("POST "+p+"/customers/{customer_id}/kyc-review", s.customerAuthed(s.startKYCReview))
 		s.mux.Handle("POST "+p+"/biometrics/session-exchange", s.authed(s.exchangeSession))
 		s.mux.Handle("POST "+p+"/sandbox/customers/{customer_id}/kyc-decision", s.authed(s.sandboxKYCDecision))
+		s.mux.Handle("GET "+p+"/customers/{customer_id}/credit-offers", s.authed(s.listCustomerCreditOffers))
+		s.mux.Handle("GET "+p+"/credit-offers", s.authed(s.listCreditOffers))
+		s.mux.Handle("GET "+p+"/credit-offers/{credit_offer_id}", s.authed(s.getCreditOffer))
+		s.mux.Handle("POST "+p+"/credit-offers/{credit_offer_id}/simulations", s.authed(s.createSimulation))
+		s.mux.Handle("POST "+p+"/sandbox/customers/{customer_id}/credit-offers", s.authed(s.sandboxIssueOffer))
+		s.mux.Handle("POST "+p+"/sandbox/credit-offers/{credit_offer_id}/expire", s.authed(s.sandboxExpireOffer))
+		s.mux.Handle("POST "+p+"/sandbox/clock/advance", s.authed(s.sandboxAdvanceClock))
 	}
 	s.mux.Handle("POST /kyc/exchange", s.public(s.hostedExchange))
 	s.mux.Handle("GET /kyc/", web.KYCPage())

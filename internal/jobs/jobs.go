@@ -54,6 +54,9 @@ type Config struct {
 	// process and is run again (default 1 minute; at least JobTimeout).
 	RescueAfter time.Duration
 	Logger      *slog.Logger
+	// SweepEvery is how often a Sweep job is scheduled to do the time-based work that came due; 0
+	// schedules none (for job clients whose workers do not include a Sweep worker).
+	SweepEvery time.Duration
 }
 
 // Client inserts jobs and, when it has workers, works them.
@@ -108,6 +111,10 @@ func New(st *store.Store, cfg Config) (*Client, error) {
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
+		if cfg.SweepEvery > 0 {
+			rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return Sweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+		}
 		rc.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 20},
 			QueueWebhooks:      {MaxWorkers: cfg.WebhookWorkers},
@@ -158,3 +165,20 @@ type ReviewKYC struct {
 
 // Kind names the job.
 func (ReviewKYC) Kind() string { return "review_kyc" }
+
+// AnalyzeCredit is the job of analysing a new customer's credit (bureau profile → policy → terms), in
+// parallel with KYC.
+type AnalyzeCredit struct {
+	CustomerID string `json:"customer_id"`
+}
+
+// Kind names the job.
+func (AnalyzeCredit) Kind() string { return "analyze_credit" }
+
+// Sweep is the job of doing the time-based work that has come due: offers past valid_until expire (and,
+// with the loans, arrears and unsigned loans). It runs periodically, and at once when a partner moves
+// its sandbox clock. Sweeps are idempotent, so two at once do no harm.
+type Sweep struct{}
+
+// Kind names the job.
+func (Sweep) Kind() string { return "sweep" }

@@ -212,11 +212,13 @@ type CustomerPatch struct {
 	Email, Phone *string
 }
 
-// Apply returns c with p applied at now. A denied customer cannot change (CodeInvalidCustomerState).
+// Apply returns c with p applied at now (updated_at moves only when something changed). A denied customer
+// cannot change (CodeInvalidCustomerState).
 func (c Customer) Apply(p CustomerPatch, now time.Time) (Customer, error) {
 	if c.Status == CustomerDenied {
 		return c, Errorf(CodeInvalidCustomerState, "customer %s is denied and can no longer change", c.ID)
 	}
+	before := c
 	if p.Email != nil {
 		e, err := NormalizeEmail("email", *p.Email)
 		if err != nil {
@@ -231,7 +233,9 @@ func (c Customer) Apply(p CustomerPatch, now time.Time) (Customer, error) {
 		}
 		c.Phone = ph
 	}
-	c.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	if c.Email != before.Email || c.Phone != before.Phone {
+		c.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	}
 	return c, nil
 }
 

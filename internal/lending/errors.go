@@ -79,6 +79,13 @@ const (
 	CodeSessionTokenRequired      Code = "session_token_required"
 	CodeBankAccountNotFound       Code = "bank_account_not_found"
 	CodeUnknownBank               Code = "unknown_bank"
+	CodeCreditOfferNotFound       Code = "credit_offer_not_found"
+	CodeOfferExpired              Code = "offer_expired"
+	CodeOfferAlreadyAccepted      Code = "offer_already_accepted"
+	CodeInvalidOfferState         Code = "invalid_offer_state"
+	CodeAmountOutOfRange          Code = "amount_out_of_range"
+	CodeInvalidInstallmentCount   Code = "invalid_installment_count"
+	CodeSimulationNotFound        Code = "simulation_not_found"
 )
 
 var codeKinds = map[Code]Kind{
@@ -129,6 +136,13 @@ var codeKinds = map[Code]Kind{
 	CodeSessionTokenRequired:      KindForbidden,
 	CodeBankAccountNotFound:       KindNotFound,
 	CodeUnknownBank:               KindValidation,
+	CodeCreditOfferNotFound:       KindNotFound,
+	CodeOfferExpired:              KindValidation,
+	CodeOfferAlreadyAccepted:      KindConflict,
+	CodeInvalidOfferState:         KindConflict,
+	CodeAmountOutOfRange:          KindValidation,
+	CodeInvalidInstallmentCount:   KindValidation,
+	CodeSimulationNotFound:        KindNotFound,
 }
 
 // Codes returns every error code, sorted.

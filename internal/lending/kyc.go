@@ -316,6 +316,8 @@ func (c Customer) Submit(ev Evidence, now time.Time) (Customer, string, error) {
 		ev.Value, ev.FileID = v, ""
 	} else if ev.FileID == "" {
 		return c, "", FieldErrorf(CodeMissingRequiredField, "file", "send the document as the multipart part `file`")
+	} else {
+		ev.Value = ""
 	}
 	sub := req.Submitted
 	if sub != nil && sub.ReviewStatus == ReviewAccepted {

@@ -14,12 +14,15 @@ import (
 	"github.com/dinie-oss/dinie/internal/banks"
 	"github.com/dinie-oss/dinie/internal/blob"
 	"github.com/dinie-oss/dinie/internal/clock"
+	"github.com/dinie-oss/dinie/internal/credit"
 	"github.com/dinie-oss/dinie/internal/customers"
 	"github.com/dinie-oss/dinie/internal/delivery"
 	"github.com/dinie-oss/dinie/internal/events"
+	"github.com/dinie-oss/dinie/internal/finmath"
 	"github.com/dinie-oss/dinie/internal/jobs"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/providers"
+	"github.com/dinie-oss/dinie/internal/sandboxclock"
 	"github.com/dinie-oss/dinie/internal/store"
 	"github.com/dinie-oss/dinie/webhook"
 )
@@ -42,6 +45,10 @@ type Config struct {
 	AllowPrivateLive bool
 	// Registry is the company registry (default: the sandbox registry).
 	Registry providers.Registry
+	// Bureau is the credit bureau (default: the sandbox bureau).
+	Bureau providers.Bureau
+	// Policy turns credit profiles into offers (default: lending.DefaultPolicy).
+	Policy *lending.Policy
 	// Verifiers decide KYC per environment (default: the sandbox verifier for test, an operator for live).
 	Verifiers map[lending.Environment]providers.KYCVerifier
 }
@@ -51,6 +58,7 @@ type Platform struct {
 	Jobs      *jobs.Client
 	Events    *events.Emitter
 	Customers *customers.Service
+	Credit    *credit.Service
 }
 
 // New wires the platform of cfg. It does not start the workers: call Jobs.Start.
@@ -76,7 +84,19 @@ func New(cfg Config) (*Platform, error) {
 			lending.EnvLive: providers.OperatorVerifier{},
 		}
 	}
-	svc := &customers.Service{Store: cfg.Store, Clock: cfg.Clock, Blobs: cfg.Blobs, Logger: cfg.Logger,
+	if cfg.Bureau == nil {
+		cfg.Bureau = providers.SandboxBureau{}
+	}
+	policy := lending.DefaultPolicy()
+	if cfg.Policy != nil {
+		policy = *cfg.Policy
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	cr := &credit.Service{Store: cfg.Store, Bureau: cfg.Bureau, Policy: policy, IOF: finmath.DefaultIOFTable(),
+		Logger: cfg.Logger, Clock: sandboxclock.Clock{Base: cfg.Clock, Offsets: cfg.Store}}
+	svc := &customers.Service{OnActive: cr.IssueIfReady, Store: cfg.Store, Clock: cfg.Clock, Blobs: cfg.Blobs, Logger: cfg.Logger,
 		BankName: func(id string) (string, bool) {
 			b, ok := banks.Lookup(id)
 			return b.Name, ok
@@ -90,7 +110,11 @@ func New(cfg Config) (*Platform, error) {
 			Schedule: cfg.RetrySchedule,
 		}))
 		customers.AddWorkers(ws, svc, cfg.Registry, cfg.Verifiers)
+		credit.AddWorkers(ws, cr)
 		jc.Workers = ws
+		if jc.SweepEvery <= 0 {
+			jc.SweepEvery = 30 * time.Second
+		}
 	}
 	client, err := jobs.New(cfg.Store, jc)
 	if err != nil {
@@ -98,5 +122,6 @@ func New(cfg Config) (*Platform, error) {
 	}
 	em := events.NewEmitter(client)
 	svc.Jobs, svc.Events = client, em
-	return &Platform{Jobs: client, Events: em, Customers: svc}, nil
+	cr.Jobs, cr.Events = client, em
+	return &Platform{Jobs: client, Events: em, Customers: svc, Credit: cr}, nil
 }

@@ -385,12 +385,17 @@ func (tx *Tx) LatestBiometricsSession(ctx context.Context, scope lending.Scope, 
 // ConsumeBiometricsSession uses up the session whose code hashes to codeHash at now and returns it as
 // consumed. A code works once: of concurrent consumers exactly one succeeds. It returns ErrNotFound when
 // no session has the code, or it was consumed already, or it expired (expires_at <= now).
-func (s *Store) ConsumeBiometricsSession(ctx context.Context, codeHash string, now time.Time) (lending.BiometricsSession, error) {
+func (s *Store) ConsumeBiometricsSession(ctx context.Context, codeHash string, scope *lending.Scope, now time.Time) (lending.BiometricsSession, error) {
 	var out lending.BiometricsSession
 	err := s.InTx(ctx, func(tx *Tx) error {
 		c := tx.conn()
-		res, err := c.exec(ctx, `UPDATE biometrics_sessions SET consumed_at = ?
-			WHERE code_hash = ? AND consumed_at IS NULL AND expires_at > ?`, toMicros(now), codeHash, toMicros(now))
+		q := `UPDATE biometrics_sessions SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL AND expires_at > ?`
+		args := []any{toMicros(now), codeHash, toMicros(now)}
+		if scope != nil {
+			q += ` AND partner_id = ? AND environment = ?`
+			args = append(args, scope.PartnerID, string(scope.Environment))
+		}
+		res, err := c.exec(ctx, q, args...)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dinie-oss/dinie/internal/lending"
 )
@@ -84,4 +85,14 @@ func queryAll[T any](ctx context.Context, c conn, scan func(scanner) (T, error),
 		out = append(out, item)
 	}
 	return out, rows.Err()
+}
+
+// prefixed returns the comma-separated column list with each column qualified by prefix (a table alias
+// and a dot), for queries that join or correlate tables.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/dinie-oss/dinie/internal/lending"
@@ -176,17 +175,11 @@ func (tx *Tx) ReceivingEndpoints(ctx context.Context, scope lending.Scope, typ s
 	return out, nil
 }
 
-var deliveryColumns = deliveryColumnsOf("")
+const deliveryColumns = `id, event_id, endpoint_id, partner_id, environment, event_type, status, attempt_count,
+	next_attempt_at, created_at, updated_at`
 
 // deliveryColumnsOf lists the delivery columns, each qualified by prefix (a table alias and a dot, or "").
-func deliveryColumnsOf(prefix string) string {
-	cols := []string{"id", "event_id", "endpoint_id", "partner_id", "environment", "event_type", "status",
-		"attempt_count", "next_attempt_at", "created_at", "updated_at"}
-	for i, c := range cols {
-		cols[i] = prefix + c
-	}
-	return strings.Join(cols, ", ")
-}
+func deliveryColumnsOf(prefix string) string { return prefixed(prefix, deliveryColumns) }
 
 func scanDelivery(r scanner) (lending.Delivery, error) {
 	var d lending.Delivery

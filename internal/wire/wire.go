@@ -4,7 +4,9 @@
 package wire
 
 import (
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/dinie-oss/dinie/internal/lending"
 )
@@ -166,4 +168,89 @@ type BankAccount struct {
 func BankAccountOf(a lending.BankAccount) BankAccount {
 	return BankAccount{ID: a.ID, BankID: a.BankID, BankName: a.BankName, Kind: string(a.Kind), Branch: a.Branch,
 		Number: a.Number, Digit: a.Digit, UpdatedAt: a.UpdatedAt.Unix()}
+}
+
+// CreditOffer is a CreditOffer (contract.md §6.2): the fixed variant carries `installments`, the range
+// variant `min_installments` and `max_installments`.
+type CreditOffer struct {
+	ID                  string      `json:"id"`
+	CustomerID          string      `json:"customer_id"`
+	ExternalID          *string     `json:"external_id,omitempty"`
+	Status              string      `json:"status"`
+	ApprovedAmount      json.Number `json:"approved_amount"`
+	MinAmount           json.Number `json:"min_amount"`
+	MonthlyInterestRate json.Number `json:"monthly_interest_rate"`
+	DueDateRule         *string     `json:"due_date_rule"`
+	Installments        *int        `json:"installments,omitempty"`
+	MinInstallments     *int        `json:"min_installments,omitempty"`
+	MaxInstallments     *int        `json:"max_installments,omitempty"`
+	ValidUntil          int64       `json:"valid_until"`
+	CreatedAt           int64       `json:"created_at"`
+	UpdatedAt           int64       `json:"updated_at"`
+}
+
+// CreditOfferOf returns the wire form of o as it stands at now (an available offer past valid_until
+// shows as expired even before the sweep marks it).
+func CreditOfferOf(o lending.CreditOffer, now time.Time) CreditOffer {
+	out := CreditOffer{ID: o.ID, CustomerID: o.CustomerID, ExternalID: o.ExternalID, Status: string(o.StatusAt(now)),
+		ApprovedAmount: lending.Reais(o.ApprovedAmount), MinAmount: lending.Reais(o.MinAmount),
+		MonthlyInterestRate: json.Number(o.MonthlyRate), ValidUntil: o.ValidUntil.Unix(),
+		CreatedAt: o.CreatedAt.Unix(), UpdatedAt: o.UpdatedAt.Unix()}
+	if o.Installments > 0 {
+		n := o.Installments
+		out.Installments = &n
+	} else {
+		lo, hi := o.MinInstallments, o.MaxInstallments
+		out.MinInstallments, out.MaxInstallments = &lo, &hi
+	}
+	return out
+}
+
+// CreditOfferEventData returns the `data` of a credit_offer event about o (contract.md §8.1): always one
+// `installments` number and a required, nullable external_id.
+func CreditOfferEventData(o lending.CreditOffer) any {
+	return struct {
+		ID                  string      `json:"id"`
+		CustomerID          string      `json:"customer_id"`
+		ExternalID          *string     `json:"external_id"`
+		Status              string      `json:"status"`
+		ApprovedAmount      json.Number `json:"approved_amount"`
+		MinAmount           json.Number `json:"min_amount"`
+		MonthlyInterestRate json.Number `json:"monthly_interest_rate"`
+		Installments        int         `json:"installments"`
+		DueDateRule         *string     `json:"due_date_rule"`
+		ValidUntil          int64       `json:"valid_until"`
+	}{o.ID, o.CustomerID, o.ExternalID, string(o.Status), lending.Reais(o.ApprovedAmount), lending.Reais(o.MinAmount),
+		json.Number(o.MonthlyRate), o.InstallmentsForEvent(), nil, o.ValidUntil.Unix()}
+}
+
+// Simulation is a Simulation (contract.md §6.3).
+type Simulation struct {
+	ID                  string      `json:"id"`
+	CreditOfferID       string      `json:"credit_offer_id"`
+	RequestedAmount     json.Number `json:"requested_amount"`
+	PrincipalAmount     json.Number `json:"principal_amount"`
+	InterestAmount      json.Number `json:"interest_amount"`
+	IOFAmount           json.Number `json:"iof_amount"`
+	FeeAmount           json.Number `json:"fee_amount"`
+	TotalAmount         json.Number `json:"total_amount"`
+	MonthlyInterestRate json.Number `json:"monthly_interest_rate"`
+	AnnualInterestRate  json.Number `json:"annual_interest_rate"`
+	MonthlyCETRate      json.Number `json:"monthly_cet_rate"`
+	AnnualCETRate       json.Number `json:"annual_cet_rate"`
+	InstallmentCount    int         `json:"installment_count"`
+	InstallmentAmount   json.Number `json:"installment_amount"`
+	FirstDueDate        string      `json:"first_due_date"`
+	CreatedAt           int64       `json:"created_at"`
+}
+
+// SimulationOf returns the wire form of s.
+func SimulationOf(s lending.Simulation) Simulation {
+	return Simulation{ID: s.ID, CreditOfferID: s.CreditOfferID, RequestedAmount: lending.Reais(s.Requested),
+		PrincipalAmount: lending.Reais(s.Principal), InterestAmount: lending.Reais(s.Interest),
+		IOFAmount: lending.Reais(s.IOF), FeeAmount: lending.Reais(s.Fee), TotalAmount: lending.Reais(s.Total),
+		MonthlyInterestRate: json.Number(s.MonthlyRate), AnnualInterestRate: json.Number(s.AnnualRate),
+		MonthlyCETRate: json.Number(s.MonthlyCET), AnnualCETRate: json.Number(s.AnnualCET),
+		InstallmentCount: s.InstallmentCount, InstallmentAmount: lending.Reais(s.InstallmentAmount),
+		FirstDueDate: s.FirstDueDate, CreatedAt: s.CreatedAt.Unix()}
 }

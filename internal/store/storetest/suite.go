@@ -37,6 +37,7 @@ func Run(t *testing.T, e Engine) {
 		{"Idempotency", idempotencyTests},
 		{"Webhooks", webhookTests},
 		{"Customers", customerTests},
+		{"Credit", creditTests},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {

@@ -1064,7 +1064,7 @@ func testConsumeBiometricsSession(t *testing.T, e Engine) {
 		{"after expiry", expired.CodeHash, expired.ExpiresAt.Add(time.Hour), nil},
 	}
 	for _, st := range steps {
-		got, err := s.ConsumeBiometricsSession(ctx, st.codeHash, st.now)
+		got, err := s.ConsumeBiometricsSession(ctx, st.codeHash, nil, st.now)
 		if st.want == nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s: ConsumeBiometricsSession = %+v, %v; want ErrNotFound", st.name, got, err)
@@ -1098,7 +1098,7 @@ func testConsumeBiometricsSessionConcurrent(t *testing.T, e Engine) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			got[i], errs[i] = s.ConsumeBiometricsSession(ctx, b.CodeHash, t0.Add(time.Duration(i+1)*time.Second))
+			got[i], errs[i] = s.ConsumeBiometricsSession(ctx, b.CodeHash, nil, t0.Add(time.Duration(i+1)*time.Second))
 		})
 	}
 	close(start)
