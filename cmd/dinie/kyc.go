@@ -417,7 +417,7 @@ func (m *Main) kycDecide(ctx context.Context, d dbFlags, id string, v decideFlag
 	}
 	defer st.Close()
 	// Insert-only: the events' deliveries are queued for the running server or worker to send.
-	pf, err := workerFlags{retryScale: 1}.platform(st, d, m.logger(slog.LevelWarn), false)
+	pf, err := workerFlags{retryScale: 1}.platform(st, d, m.logger(slog.LevelWarn), false, "")
 	if err != nil {
 		return err
 	}

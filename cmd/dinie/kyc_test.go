@@ -90,7 +90,7 @@ func newKycWorld(t *testing.T, e storetest.Engine) *kycWorld {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	pf, err := workerFlags{retryScale: 1}.platform(st, d, slog.New(slog.DiscardHandler), false)
+	pf, err := workerFlags{retryScale: 1}.platform(st, d, slog.New(slog.DiscardHandler), false, "")
 	if err != nil {
 		t.Fatalf("platform: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dinie-oss/dinie/internal/auth"
@@ -29,7 +30,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	burst := fs.Int("rate-burst", 200, "requests a credential may make at once before the rate limit applies")
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest request body accepted")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
-	publicURL := fs.String("public-url", "", "the server's address as customers' browsers reach it, for the hosted KYC and signing pages (default: the scheme and host of each request)")
+	publicURL := fs.String("public-url", "", "the server's address as customers' browsers reach it, for the hosted KYC and signing pages (default: http:// and --addr)")
 	debug := fs.Bool("debug", false, "log at debug level")
 	workers := fs.Bool("workers", true, "also run the job workers (webhook deliveries and other asynchronous work); false leaves them to `dinie worker` processes")
 	var wf workerFlags
@@ -60,7 +61,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pf, err := wf.platform(st, d, log, *workers)
+	pf, err := wf.platform(st, d, log, *workers, publicBase(*publicURL, *addr))
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Events:       pf.Events,
 		Customers:    pf.Customers,
 		Credit:       pf.Credit,
-		PublicURL:    *publicURL,
+		Loans:        pf.Loans,
+		PixLedger:    pf.PixLedger,
+		PublicURL:    publicBase(*publicURL, *addr),
 		Clock:        clk,
 		Limiter:      ratelimit.NewMemory(ratelimit.Config{PerSecond: *perSecond, Burst: *burst}),
 		Logger:       log,
@@ -244,4 +247,20 @@ func writePrivateFile(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// publicBase is the configured public URL, or http:// and the listen address (localhost for an
+// unspecified host).
+func publicBase(configured, addr string) string {
+	if configured != "" {
+		return strings.TrimSuffix(configured, "/")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

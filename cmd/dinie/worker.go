@@ -34,7 +34,8 @@ func (wf *workerFlags) register(fs *flag.FlagSet) {
 }
 
 // platform wires the platform over st; with workers this process also works the jobs.
-func (wf workerFlags) platform(st *store.Store, d dbFlags, log *slog.Logger, withWorkers bool) (*platform.Platform, error) {
+// publicURL is where customers' browsers reach the server (hosted pages), "" when this process serves none.
+func (wf workerFlags) platform(st *store.Store, d dbFlags, log *slog.Logger, withWorkers bool, publicURL string) (*platform.Platform, error) {
 	blobs, err := blob.NewDir(filepath.Join(d.dataDir, "blobs"))
 	if err != nil {
 		return nil, err
@@ -42,7 +43,8 @@ func (wf workerFlags) platform(st *store.Store, d dbFlags, log *slog.Logger, wit
 	scale := wf.retryScale
 	return platform.New(platform.Config{
 		Store: st, Clock: clock.System{}, Logger: log, Blobs: blobs, Work: withWorkers, AllowPrivateLive: wf.privateLive,
-		Jobs: jobs.Config{WebhookWorkers: wf.webhookWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter},
+		PublicURL: publicURL,
+		Jobs:      jobs.Config{WebhookWorkers: wf.webhookWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter},
 		RetrySchedule: func(n int) (time.Duration, bool) {
 			d, ok := webhook.RetryDelay(n, rand.Float64)
 			return time.Duration(float64(d) * scale), ok
@@ -74,7 +76,7 @@ func (m *Main) worker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	pf, err := wf.platform(st, d, log, true)
+	pf, err := wf.platform(st, d, log, true, "")
 	if err != nil {
 		return err
 	}

@@ -236,17 +236,11 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[jobs.AnalyzeCre
 	return err
 }
 
-// SweepWorker does the time-based work that came due.
-type SweepWorker struct {
-	river.WorkerDefaults[jobs.Sweep]
-	Service *Service
-}
-
-// Work expires due offers.
-func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[jobs.Sweep]) error {
-	n, err := w.Service.ExpireDue(ctx)
+// Sweep expires due offers.
+func (s *Service) Sweep(ctx context.Context) error {
+	n, err := s.ExpireDue(ctx)
 	if n > 0 {
-		w.Service.Logger.Info("expired credit offers", "count", n)
+		s.Logger.Info("expired credit offers", "count", n)
 	}
 	return err
 }
@@ -280,5 +274,4 @@ func (s *Service) AdvanceClock(ctx context.Context, partnerID string, by time.Du
 // AddWorkers registers the credit job workers.
 func AddWorkers(ws *river.Workers, s *Service) {
 	river.AddWorker(ws, &AnalyzeWorker{Service: s})
-	river.AddWorker(ws, &SweepWorker{Service: s})
 }

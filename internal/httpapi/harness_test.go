@@ -90,13 +90,16 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 	if opts.limiter == nil {
 		opts.limiter = ratelimit.NewMemory(ratelimit.Config{PerSecond: 1e6, Burst: 1e6})
 	}
-	pf := newPlatform(t, st, clk, opts.work)
-	api := httpapi.New(httpapi.Config{
+	srv := httptest.NewUnstartedServer(nil)
+	publicURL := "http://" + srv.Listener.Addr().String()
+	pf := newPlatform(t, st, clk, opts.work, publicURL)
+	srv.Config.Handler = httpapi.New(httpapi.Config{
 		Store: st, Auth: authn, Clock: clk, Limiter: opts.limiter, MaxBodyBytes: opts.maxBody,
-		Logger: slog.New(slog.NewJSONHandler(opts.log, nil)),
-		Events: pf.Events, Customers: pf.Customers, Credit: pf.Credit, MaxUploadBytes: opts.maxUpload,
+		Logger: slog.New(slog.NewJSONHandler(opts.log, nil)), PublicURL: publicURL,
+		Events: pf.Events, Customers: pf.Customers, Credit: pf.Credit, Loans: pf.Loans, PixLedger: pf.PixLedger,
+		MaxUploadBytes: opts.maxUpload,
 	})
-	srv := httptest.NewServer(api)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	v, err := openapitest.Default()
 	if err != nil {
@@ -112,7 +115,7 @@ func newEnv(t *testing.T, e storetest.Engine, opts envOptions) *env {
 // newPlatform migrates River's tables into st and wires the platform over them: with work, one whose
 // workers (webhook deliveries with a short retry schedule, enrichment, KYC review) run on clk, started now
 // and stopped when t ends; otherwise one that only queues jobs, never started.
-func newPlatform(t testing.TB, st *store.Store, clk clock.Clock, work bool) *platform.Platform {
+func newPlatform(t testing.TB, st *store.Store, clk clock.Clock, work bool, publicURL string) *platform.Platform {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, st); err != nil {
@@ -123,7 +126,7 @@ func newPlatform(t testing.TB, st *store.Store, clk clock.Clock, work bool) *pla
 		t.Fatal(err)
 	}
 	pf, err := platform.New(platform.Config{
-		Store: st, Clock: clk, Logger: quiet, Blobs: blobs, Work: work,
+		Store: st, Clock: clk, Logger: quiet, Blobs: blobs, Work: work, PublicURL: publicURL, PixSettleAfter: 50 * time.Millisecond,
 		Jobs: jobs.Config{PollInterval: 20 * time.Millisecond},
 		// Three quick attempts: no test waits for a long retry.
 		RetrySchedule: func(n int) (time.Duration, bool) { return time.Duration(n) * 20 * time.Millisecond, n < 3 },

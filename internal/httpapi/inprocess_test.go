@@ -58,11 +58,11 @@ func newInProcess(tb testing.TB, dsn string) *inProcess {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pf := newPlatform(tb, st, clk, false)
+	pf := newPlatform(tb, st, clk, false, "http://dinie.test")
 	ip := &inProcess{
 		platform: pf,
 		handler: httpapi.New(httpapi.Config{
-			Store: st, Auth: authn, Clock: clk, Events: pf.Events, Customers: pf.Customers, Credit: pf.Credit,
+			Store: st, Auth: authn, Clock: clk, Events: pf.Events, Customers: pf.Customers, Credit: pf.Credit, Loans: pf.Loans, PixLedger: pf.PixLedger,
 			Limiter: ratelimit.NewMemory(ratelimit.Config{PerSecond: 1e9, Burst: 1e9}),
 			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		}),

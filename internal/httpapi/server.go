@@ -16,6 +16,7 @@ import (
 	"github.com/dinie-oss/dinie/internal/customers"
 	"github.com/dinie-oss/dinie/internal/events"
 	"github.com/dinie-oss/dinie/internal/lending"
+	"github.com/dinie-oss/dinie/internal/loans"
 	"github.com/dinie-oss/dinie/internal/ratelimit"
 	"github.com/dinie-oss/dinie/internal/store"
 	"github.com/dinie-oss/dinie/internal/web"
@@ -41,6 +42,10 @@ type Config struct {
 	Customers *customers.Service
 	// Credit runs the credit use cases: offers, simulations, the sandbox clock.
 	Credit *credit.Service
+	// Loans runs the loans: creation with the CCB, signatures, disbursement, payments.
+	Loans *loans.Service
+	// PixLedger is the sandbox Pix rail's ledger, for the sandbox disbursement control.
+	PixLedger loans.Ledger
 	// PublicURL is the server's address as partners' customers reach it, for the hosted pages' links
 	// (default: the scheme and Host of the request).
 	PublicURL string
@@ -126,9 +131,19 @@ func (s *Server) routes() {
 		s.mux.Handle("POST "+p+"/sandbox/customers/{customer_id}/credit-offers", s.authed(s.sandboxIssueOffer))
 		s.mux.Handle("POST "+p+"/sandbox/credit-offers/{credit_offer_id}/expire", s.authed(s.sandboxExpireOffer))
 		s.mux.Handle("POST "+p+"/sandbox/clock/advance", s.authed(s.sandboxAdvanceClock))
+		s.mux.Handle("POST "+p+"/loans", s.authed(s.createLoan))
+		s.mux.Handle("GET "+p+"/loans/{loan_id}", s.authed(s.getLoan))
+		s.mux.Handle("GET "+p+"/loans/{loan_id}/transactions", s.authed(s.listTransactions))
+		s.mux.Handle("GET "+p+"/loans/{loan_id}/ccb", s.authed(s.getLoanCCB))
+		s.mux.Handle("POST "+p+"/sandbox/loans/{loan_id}/sign", s.authed(s.sandboxSign))
+		s.mux.Handle("POST "+p+"/sandbox/loans/{loan_id}/disbursement", s.authed(s.sandboxDisbursement))
+		s.mux.Handle("POST "+p+"/sandbox/loans/{loan_id}/payments", s.authed(s.sandboxPayment))
 	}
 	s.mux.Handle("POST /kyc/exchange", s.public(s.hostedExchange))
 	s.mux.Handle("GET /kyc/", web.KYCPage())
+	s.mux.Handle("GET /sign/{token}/session", s.public(s.hostedSigningSession))
+	s.mux.Handle("GET /sign/{token}/ccb.pdf", s.public(s.hostedSigningDocument))
+	s.mux.Handle("POST /sign/{token}/signatures", s.public(s.hostedSign))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.handler())

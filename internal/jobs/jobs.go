@@ -182,3 +182,12 @@ type Sweep struct{}
 
 // Kind names the job.
 func (Sweep) Kind() string { return "sweep" }
+
+// Disburse is the job of a loan's one Pix transfer: sent (or asked about) with the same end-to-end id
+// until the rail settles or rejects it.
+type Disburse struct {
+	LoanID string `json:"loan_id"`
+}
+
+// Kind names the job.
+func (Disburse) Kind() string { return "disburse" }

@@ -86,6 +86,14 @@ const (
 	CodeAmountOutOfRange          Code = "amount_out_of_range"
 	CodeInvalidInstallmentCount   Code = "invalid_installment_count"
 	CodeSimulationNotFound        Code = "simulation_not_found"
+	CodeLoanNotFound              Code = "loan_not_found"
+	CodeSimulationMismatch        Code = "simulation_mismatch"
+	CodeCustomerNotActive         Code = "customer_not_active"
+	CodeBankAccountRequired       Code = "bank_account_required"
+	CodeInvalidLoanState          Code = "invalid_loan_state"
+	CodeSignerNotFound            Code = "signer_not_found"
+	CodePaymentExceedsBalance     Code = "payment_exceeds_balance"
+	CodeSigningSessionInvalid     Code = "signing_session_invalid"
 )
 
 var codeKinds = map[Code]Kind{
@@ -143,6 +151,14 @@ var codeKinds = map[Code]Kind{
 	CodeAmountOutOfRange:          KindValidation,
 	CodeInvalidInstallmentCount:   KindValidation,
 	CodeSimulationNotFound:        KindNotFound,
+	CodeLoanNotFound:              KindNotFound,
+	CodeSimulationMismatch:        KindValidation,
+	CodeCustomerNotActive:         KindValidation,
+	CodeBankAccountRequired:       KindValidation,
+	CodeInvalidLoanState:          KindConflict,
+	CodeSignerNotFound:            KindValidation,
+	CodePaymentExceedsBalance:     KindValidation,
+	CodeSigningSessionInvalid:     KindNotFound,
 }
 
 // Codes returns every error code, sorted.

@@ -4,15 +4,19 @@
 package platform
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/dinie-oss/dinie/internal/banks"
 	"github.com/dinie-oss/dinie/internal/blob"
+	"github.com/dinie-oss/dinie/internal/ccb"
 	"github.com/dinie-oss/dinie/internal/clock"
 	"github.com/dinie-oss/dinie/internal/credit"
 	"github.com/dinie-oss/dinie/internal/customers"
@@ -21,6 +25,7 @@ import (
 	"github.com/dinie-oss/dinie/internal/finmath"
 	"github.com/dinie-oss/dinie/internal/jobs"
 	"github.com/dinie-oss/dinie/internal/lending"
+	"github.com/dinie-oss/dinie/internal/loans"
 	"github.com/dinie-oss/dinie/internal/providers"
 	"github.com/dinie-oss/dinie/internal/sandboxclock"
 	"github.com/dinie-oss/dinie/internal/store"
@@ -49,6 +54,14 @@ type Config struct {
 	Bureau providers.Bureau
 	// Policy turns credit profiles into offers (default: lending.DefaultPolicy).
 	Policy *lending.Policy
+	// PublicURL is where customers' browsers reach this server (the hosted signing page's links).
+	PublicURL string
+	// Loans is the lender's side of every contract (creditor, place, ISPB, time to sign, late terms);
+	// zero fields take the defaults of DefaultLoans.
+	Loans loans.Config
+	// Pix is the Pix rail (default: the sandbox rail, settling after PixSettleAfter, default 2 s).
+	Pix            providers.PixRail
+	PixSettleAfter time.Duration
 	// Verifiers decide KYC per environment (default: the sandbox verifier for test, an operator for live).
 	Verifiers map[lending.Environment]providers.KYCVerifier
 }
@@ -59,6 +72,33 @@ type Platform struct {
 	Events    *events.Emitter
 	Customers *customers.Service
 	Credit    *credit.Service
+	Loans     *loans.Service
+	// PixLedger is the sandbox rail's ledger, for the sandbox control that decides a held transfer.
+	PixLedger loans.Ledger
+}
+
+// DefaultLoans returns the loans configuration a deployment starts with: fill in the creditor before
+// lending for real.
+func DefaultLoans() loans.Config {
+	return loans.Config{
+		Creditor: ccb.Party{Name: "Dinie Sociedade de Crédito Direto S.A. (sandbox)", Document: "11.222.333/0001-81",
+			Address: "Av. Paulista, 1000, Bela Vista, São Paulo, SP, 01310-100"},
+		Place: "São Paulo, SP", ISPB: "99999999", SignFor: 7 * 24 * time.Hour, Late: lending.DefaultLateTerms(),
+	}
+}
+
+// sweepWorker runs every part's time-based work: offer expiry, unsigned loans, arrears.
+type sweepWorker struct {
+	river.WorkerDefaults[jobs.Sweep]
+	parts []func(context.Context) error
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[jobs.Sweep]) error {
+	var errs []error
+	for _, part := range w.parts {
+		errs = append(errs, part(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // New wires the platform of cfg. It does not start the workers: call Jobs.Start.
@@ -96,6 +136,34 @@ func New(cfg Config) (*Platform, error) {
 	}
 	cr := &credit.Service{Store: cfg.Store, Bureau: cfg.Bureau, Policy: policy, IOF: finmath.DefaultIOFTable(),
 		Logger: cfg.Logger, Clock: sandboxclock.Clock{Base: cfg.Clock, Offsets: cfg.Store}}
+	lc := DefaultLoans()
+	if cfg.Loans.Creditor.Name != "" {
+		lc.Creditor = cfg.Loans.Creditor
+	}
+	if cfg.Loans.Place != "" {
+		lc.Place = cfg.Loans.Place
+	}
+	if cfg.Loans.ISPB != "" {
+		lc.ISPB = cfg.Loans.ISPB
+	}
+	if cfg.Loans.SignFor > 0 {
+		lc.SignFor = cfg.Loans.SignFor
+	}
+	if cfg.Loans.Late.Fine.Sign() > 0 || cfg.Loans.Late.MoraMonthly.Sign() > 0 {
+		lc.Late = cfg.Loans.Late
+	}
+	lc.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	ledger := pixLedger{st: cfg.Store}
+	if cfg.Pix == nil {
+		settle := cfg.PixSettleAfter
+		if settle <= 0 {
+			settle = 2 * time.Second
+		}
+		// The rail keeps real time, like a real one: the sandbox clock moves the platform's deadlines, not
+		// the banks'.
+		cfg.Pix = providers.SandboxPix{Ledger: ledger, Now: time.Now, SettleAfter: settle}
+	}
+	ln := &loans.Service{Config: lc, Store: cfg.Store, Clock: cr.Clock, Pix: cfg.Pix, Blobs: cfg.Blobs, Logger: cfg.Logger}
 	svc := &customers.Service{OnActive: cr.IssueIfReady, Store: cfg.Store, Clock: cfg.Clock, Blobs: cfg.Blobs, Logger: cfg.Logger,
 		BankName: func(id string) (string, bool) {
 			b, ok := banks.Lookup(id)
@@ -111,6 +179,8 @@ func New(cfg Config) (*Platform, error) {
 		}))
 		customers.AddWorkers(ws, svc, cfg.Registry, cfg.Verifiers)
 		credit.AddWorkers(ws, cr)
+		loans.AddWorkers(ws, ln)
+		river.AddWorker(ws, &sweepWorker{parts: []func(context.Context) error{cr.Sweep, ln.Sweep}})
 		jc.Workers = ws
 		if jc.SweepEvery <= 0 {
 			jc.SweepEvery = 30 * time.Second
@@ -123,5 +193,6 @@ func New(cfg Config) (*Platform, error) {
 	em := events.NewEmitter(client)
 	svc.Jobs, svc.Events = client, em
 	cr.Jobs, cr.Events = client, em
-	return &Platform{Jobs: client, Events: em, Customers: svc, Credit: cr}, nil
+	ln.Jobs, ln.Events = client, em
+	return &Platform{Jobs: client, Events: em, Customers: svc, Credit: cr, Loans: ln, PixLedger: ledger}, nil
 }

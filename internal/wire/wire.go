@@ -254,3 +254,175 @@ func SimulationOf(s lending.Simulation) Simulation {
 		InstallmentCount: s.InstallmentCount, InstallmentAmount: lending.Reais(s.InstallmentAmount),
 		FirstDueDate: s.FirstDueDate, CreatedAt: s.CreatedAt.Unix()}
 }
+
+// Loan is a Loan (contract.md §6.4): principal_amount and iof_amount are null until the loan is active;
+// signing_url only while it awaits signatures.
+type Loan struct {
+	ID                  string       `json:"id"`
+	CreditOfferID       string       `json:"credit_offer_id"`
+	CustomerID          string       `json:"customer_id"`
+	SimulationID        string       `json:"simulation_id"`
+	Status              string       `json:"status"`
+	RequestedAmount     json.Number  `json:"requested_amount"`
+	PrincipalAmount     *json.Number `json:"principal_amount"`
+	IOFAmount           *json.Number `json:"iof_amount"`
+	MonthlyInterestRate json.Number  `json:"monthly_interest_rate"`
+	AnnualInterestRate  json.Number  `json:"annual_interest_rate"`
+	MonthlyCETRate      json.Number  `json:"monthly_cet_rate"`
+	AnnualCETRate       json.Number  `json:"annual_cet_rate"`
+	TotalAmount         json.Number  `json:"total_amount"`
+	InstallmentCount    int          `json:"installment_count"`
+	InstallmentAmount   json.Number  `json:"installment_amount"`
+	FirstDueDate        string       `json:"first_due_date"`
+	CCBNumber           *string      `json:"ccb_number"`
+	DisbursementMethod  *string      `json:"disbursement_method"`
+	SigningURL          *string      `json:"signing_url"`
+	CreatedAt           int64        `json:"created_at"`
+	UpdatedAt           int64        `json:"updated_at"`
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// SigningURL is the address of a loan's hosted signing page under baseURL.
+func SigningURL(baseURL string, l lending.Loan) *string {
+	if l.SigningToken == "" || l.Status != lending.LoanAwaitingSignatures {
+		return nil
+	}
+	u := baseURL + "/sign/" + l.SigningToken
+	return &u
+}
+
+// LoanOf returns the wire form of l; baseURL is where the hosted signing page is reached.
+func LoanOf(l lending.Loan, baseURL string) Loan {
+	out := Loan{ID: l.ID, CreditOfferID: l.CreditOfferID, CustomerID: l.CustomerID, SimulationID: l.SimulationID,
+		Status: string(l.Status), RequestedAmount: lending.Reais(l.Requested),
+		MonthlyInterestRate: json.Number(l.MonthlyRate), AnnualInterestRate: json.Number(l.AnnualRate),
+		MonthlyCETRate: json.Number(l.MonthlyCET), AnnualCETRate: json.Number(l.AnnualCET),
+		TotalAmount: lending.Reais(l.Total), InstallmentCount: l.InstallmentCount,
+		InstallmentAmount: lending.Reais(l.InstallmentAmount), FirstDueDate: l.FirstDueDate,
+		CCBNumber: optional(l.CCBNumber), DisbursementMethod: optional(l.DisbursementMethod),
+		SigningURL: SigningURL(baseURL, l), CreatedAt: l.CreatedAt.Unix(), UpdatedAt: l.UpdatedAt.Unix()}
+	if l.DisbursedAt != nil {
+		p, iof := lending.Reais(l.Principal), lending.Reais(l.IOF)
+		out.PrincipalAmount, out.IOFAmount = &p, &iof
+	}
+	return out
+}
+
+// Transaction is a Transaction (contract.md §6.5): one installment.
+type Transaction struct {
+	ID              string      `json:"id"`
+	LoanID          string      `json:"loan_id"`
+	Type            string      `json:"type"`
+	Status          string      `json:"status"`
+	DueDate         string      `json:"due_date"`
+	AmountDue       json.Number `json:"amount_due"`
+	AmountPaid      json.Number `json:"amount_paid"`
+	AmountRemaining json.Number `json:"amount_remaining"`
+	Principal       json.Number `json:"principal"`
+	Interest        json.Number `json:"interest"`
+	Fees            json.Number `json:"fees"`
+	DaysOverdue     int         `json:"days_overdue"`
+	PaidAt          *int64      `json:"paid_at"`
+	CreatedAt       int64       `json:"created_at"`
+	UpdatedAt       int64       `json:"updated_at"`
+}
+
+// TransactionOf returns the wire form of installment in.
+func TransactionOf(in lending.Installment) Transaction {
+	out := Transaction{ID: in.ID, LoanID: in.LoanID, Type: "installment", Status: string(in.Status), DueDate: in.DueDate,
+		AmountDue: lending.Reais(in.AmountDue()), AmountPaid: lending.Reais(in.AmountPaid()),
+		AmountRemaining: lending.Reais(in.AmountRemaining()), Principal: lending.Reais(in.Principal),
+		Interest: lending.Reais(in.Interest), Fees: lending.Reais(in.Fees()), DaysOverdue: in.DaysOverdue,
+		CreatedAt: in.CreatedAt.Unix(), UpdatedAt: in.UpdatedAt.Unix()}
+	if in.PaidAt != nil {
+		at := in.PaidAt.Unix()
+		out.PaidAt = &at
+	}
+	return out
+}
+
+// LoanEventData returns the `data` of a loan event of type typ about l (contract.md §8.1). signer is the
+// signer of a loan.signature_received, payment the payment of a loan.payment_received.
+func LoanEventData(typ string, l lending.Loan, baseURL string, signer *lending.Signer, payment *lending.Payment) (any, error) {
+	type status struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	switch typ {
+	case lending.EventLoanCreated:
+		return struct {
+			ID               string      `json:"id"`
+			CreditOfferID    string      `json:"credit_offer_id"`
+			CustomerID       string      `json:"customer_id"`
+			Status           string      `json:"status"`
+			RequestedAmount  json.Number `json:"requested_amount"`
+			InstallmentCount int         `json:"installment_count"`
+			SigningURL       *string     `json:"signing_url"`
+		}{l.ID, l.CreditOfferID, l.CustomerID, string(l.Status), lending.Reais(l.Requested), l.InstallmentCount, SigningURL(baseURL, l)}, nil
+	case lending.EventLoanSignatureReceived:
+		if signer == nil || signer.SignedAt == nil {
+			return nil, fmt.Errorf("wire: %s needs its signer", typ)
+		}
+		type signerData struct {
+			Name     string `json:"name"`
+			CPF      string `json:"cpf"`
+			SignedAt int64  `json:"signed_at"`
+		}
+		return struct {
+			ID                 string     `json:"id"`
+			Status             string     `json:"status"`
+			Signer             signerData `json:"signer"`
+			SignaturesReceived int        `json:"signatures_received"`
+			SignaturesRequired int        `json:"signatures_required"`
+		}{l.ID, string(lending.LoanAwaitingSignatures), signerData{signer.Name, signer.CPF.Format(), signer.SignedAt.Unix()},
+			l.SignaturesReceived(), len(l.Signers)}, nil
+	case lending.EventLoanProcessing:
+		return struct {
+			ID                 string `json:"id"`
+			CreditOfferID      string `json:"credit_offer_id"`
+			CustomerID         string `json:"customer_id"`
+			Status             string `json:"status"`
+			CCBNumber          string `json:"ccb_number"`
+			DisbursementMethod string `json:"disbursement_method"`
+		}{l.ID, l.CreditOfferID, l.CustomerID, string(l.Status), l.CCBNumber, l.DisbursementMethod}, nil
+	case lending.EventLoanActive:
+		return struct {
+			ID              string      `json:"id"`
+			Status          string      `json:"status"`
+			RequestedAmount json.Number `json:"requested_amount"`
+			PrincipalAmount json.Number `json:"principal_amount"`
+		}{l.ID, string(l.Status), lending.Reais(l.Requested), lending.Reais(l.Principal)}, nil
+	case lending.EventLoanPaymentReceived:
+		if payment == nil {
+			return nil, fmt.Errorf("wire: %s needs its payment", typ)
+		}
+		type paymentData struct {
+			Amount            json.Number `json:"amount"`
+			PaidAt            int64       `json:"paid_at"`
+			InstallmentNumber int         `json:"installment_number"`
+		}
+		return struct {
+			ID      string      `json:"id"`
+			Status  string      `json:"status"`
+			Payment paymentData `json:"payment"`
+		}{l.ID, string(lending.LoanActive), paymentData{lending.Reais(payment.Amount), payment.PaidAt.Unix(), payment.InstallmentNumber}}, nil
+	case lending.EventLoanFinished, lending.EventLoanCancelled:
+		return status{l.ID, string(l.Status)}, nil
+	case lending.EventLoanError:
+		if l.Failure == nil {
+			return nil, fmt.Errorf("wire: %s needs the loan's failure", typ)
+		}
+		return struct {
+			ID     string              `json:"id"`
+			Status string              `json:"status"`
+			Error  lending.LoanFailure `json:"error"`
+		}{l.ID, string(l.Status), *l.Failure}, nil
+	}
+	return nil, fmt.Errorf("wire: %q is not a loan event", typ)
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, e Engine) {
 		{"Webhooks", webhookTests},
 		{"Customers", customerTests},
 		{"Credit", creditTests},
+		{"Loans", loanTests},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
