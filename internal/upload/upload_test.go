@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,6 +216,13 @@ func progressiveJPEG(w, h, n int) []byte {
 	return b.Bytes()
 }
 
+// withStrayByte returns a copy of a JPEG with a byte that is not part of any segment after its first
+// segment.
+func withStrayByte(b []byte) []byte {
+	i := 4 + int(binary.BigEndian.Uint16(b[4:]))
+	return slices.Concat(b[:i], []byte{0}, b[i:])
+}
+
 // withAPP1 returns a copy of a JPEG with an APP1 (metadata) segment holding payload after its SOI.
 func withAPP1(tb testing.TB, b, payload []byte) []byte {
 	tb.Helper()
@@ -288,6 +296,9 @@ func TestInspect(t *testing.T) {
 		{"jpeg claiming 8000x6251", withJPEGSize(t, jpegOK, 8000, 6251), "", invalid, "too large"},
 		{"progressive jpeg with too many scans", progressiveJPEG(400, 300, MaxJPEGScans+1), "", invalid, "unusual encoding (more than 32 scans)"},
 		{"progressive jpeg bomb", progressiveJPEG(7000, 7000, 1000), "", invalid, "unusual encoding"},
+		// A stray byte between segments, which decoders skip, hides the scans from jpegScans.
+		{"progressive jpeg with too many scans behind a stray byte", withStrayByte(progressiveJPEG(400, 300, MaxJPEGScans+1)), "", invalid, "unusual encoding"},
+		{"progressive jpeg with a stray byte", withStrayByte(progressiveJPEG(400, 300, 3)), KindJPEG, "", ""},
 		{"jpeg claiming 8000x6250 but truncated", withJPEGSize(t, jpegOK, 8000, 6250), "", invalid, "damaged or truncated"},
 
 		{"pdf truncated to half", []byte(minimalPDF[:len(minimalPDF)/2]), "", invalid, "the PDF is damaged or truncated"},
@@ -377,6 +388,12 @@ func FuzzInspect(f *testing.F) {
 		progressiveJPEG(200, 200, 3),
 		withPNGSize(f, png, 10_000, 10_000),
 		withJPEGSize(f, jpg, 10_000, 10_000),
+		// Headers announcing 49 megapixels, which are accepted, over a few bytes of pixels.
+		bombPNG(),
+		withJPEGSize(f, jpg, 7000, 7000),
+		progressiveJPEG(7000, 7000, 2)[:60],
+		// An interlaced PNG (image/png does not write them).
+		pngFile(ihdr(200, 200, 1, pngGray, 1), nil, deflate(pngRaw(200, 200, 1, true, func(x, y int) uint64 { return uint64(x / 50 * y / 50) })), 0, nil),
 		[]byte("plain text"),
 		{},
 	} {
