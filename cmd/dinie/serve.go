@@ -70,6 +70,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		if err := jc.Start(ctx); err != nil {
 			return err
 		}
+		if n, err := pf.Loans.RequeueDisbursements(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("requeued the disbursements of loans left in processing", "count", n)
+		}
 		defer stopJobs(jc, *drain, log)
 	}
 	api := httpapi.New(httpapi.Config{

@@ -84,6 +84,11 @@ func (m *Main) worker(ctx context.Context, args []string) error {
 	if err := jc.Start(ctx); err != nil {
 		return err
 	}
+	if n, err := pf.Loans.RequeueDisbursements(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("requeued the disbursements of loans left in processing", "count", n)
+	}
 	log.Info("working jobs", "engine", st.Engine())
 	<-ctx.Done()
 	stopJobs(jc, *drain, log)

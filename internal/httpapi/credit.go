@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -74,8 +73,8 @@ func (s *Server) getCreditOffer(w http.ResponseWriter, r *http.Request, p auth.P
 // createSimulation is POST /credit-offers/{credit_offer_id}/simulations (contract.md §5.19).
 func (s *Server) createSimulation(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	var req struct {
-		RequestedAmount  *json.Number `json:"requested_amount"`
-		InstallmentCount *int         `json:"installment_count"`
+		RequestedAmount  *number `json:"requested_amount"`
+		InstallmentCount *int    `json:"installment_count"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -84,7 +83,7 @@ func (s *Server) createSimulation(w http.ResponseWriter, r *http.Request, p auth
 		"requested_amount", "installment_count"); err != nil {
 		return err
 	}
-	amount, err := lending.ParseAmount("requested_amount", *req.RequestedAmount)
+	amount, err := req.RequestedAmount.amount("requested_amount")
 	if err != nil {
 		return err
 	}
@@ -123,13 +122,13 @@ func (s *Server) sandboxIssueOffer(w http.ResponseWriter, r *http.Request, p aut
 		return err
 	}
 	var req struct {
-		ApprovedAmount      *json.Number `json:"approved_amount"`
-		MinAmount           *json.Number `json:"min_amount"`
-		MonthlyInterestRate *json.Number `json:"monthly_interest_rate"`
-		Installments        *int         `json:"installments"`
-		MinInstallments     *int         `json:"min_installments"`
-		MaxInstallments     *int         `json:"max_installments"`
-		ValidForDays        *int         `json:"valid_for_days"`
+		ApprovedAmount      *number `json:"approved_amount"`
+		MinAmount           *number `json:"min_amount"`
+		MonthlyInterestRate *number `json:"monthly_interest_rate"`
+		Installments        *int    `json:"installments"`
+		MinInstallments     *int    `json:"min_installments"`
+		MaxInstallments     *int    `json:"max_installments"`
+		ValidForDays        *int    `json:"valid_for_days"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -148,16 +147,20 @@ func (s *Server) sandboxIssueOffer(w http.ResponseWriter, r *http.Request, p aut
 	if ranged && req.Installments != nil {
 		return lending.FieldErrorf(lending.CodeInvalidField, "installments", "send installments, or min_installments and max_installments, not both")
 	}
-	approved, err := lending.ParseAmount("approved_amount", *req.ApprovedAmount)
+	approved, err := req.ApprovedAmount.amount("approved_amount")
 	if err != nil {
 		return err
 	}
-	minAmount, err := lending.ParseAmount("min_amount", *req.MinAmount)
+	minAmount, err := req.MinAmount.amount("min_amount")
+	if err != nil {
+		return err
+	}
+	rate, err := req.MonthlyInterestRate.literal("monthly_interest_rate")
 	if err != nil {
 		return err
 	}
 	policy := s.cfg.Credit.Policy
-	terms := lending.CreditTerms{ApprovedAmount: approved, MinAmount: minAmount, MonthlyRate: string(*req.MonthlyInterestRate),
+	terms := lending.CreditTerms{ApprovedAmount: approved, MinAmount: minAmount, MonthlyRate: string(rate),
 		FeeRate: policy.FeeRate, FeeMin: policy.FeeMin, FeeMax: policy.FeeMax, IOFRegime: lending.IOFRegimePJ}
 	if ranged {
 		terms.MinInstallments, terms.MaxInstallments = *req.MinInstallments, *req.MaxInstallments

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dinie-oss/dinie/internal/finmath"
 	"github.com/dinie-oss/dinie/internal/lending"
 	"github.com/dinie-oss/dinie/internal/store"
 )
@@ -139,4 +140,32 @@ func writePage[T, J any](w http.ResponseWriter, items []T, hasMore bool, toJSON 
 		out.Data[i] = toJSON(it)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// number is a JSON number field read exactly, as its literal text: money and rates never pass through a
+// float. It takes any JSON value when decoding, so that its check below can name the field.
+type number []byte
+
+// UnmarshalJSON keeps the literal.
+func (n *number) UnmarshalJSON(b []byte) error {
+	*n = append((*n)[:0], b...)
+	return nil
+}
+
+// literal returns the number's text, or CodeInvalidField on param when the value is not a JSON number (a
+// string such as "12.5" included: the contract's amounts are numbers).
+func (n number) literal(param string) (json.Number, error) {
+	if len(n) == 0 || !(n[0] == '-' || (n[0] >= '0' && n[0] <= '9')) {
+		return "", lending.FieldErrorf(lending.CodeInvalidField, param, "%s must be a JSON number", param)
+	}
+	return json.Number(n), nil
+}
+
+// amount reads the number as money in reais (lending.ParseAmount).
+func (n number) amount(param string) (finmath.Cents, error) {
+	lit, err := n.literal(param)
+	if err != nil {
+		return 0, err
+	}
+	return lending.ParseAmount(param, lit)
 }

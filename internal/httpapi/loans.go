@@ -13,11 +13,11 @@ import (
 // createLoan is POST /loans (contract.md §5.20).
 func (s *Server) createLoan(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	var req struct {
-		CreditOfferID     *string      `json:"credit_offer_id"`
-		SimulationID      *string      `json:"simulation_id"`
-		InstallmentCount  *int         `json:"installment_count"`
-		InstallmentAmount *json.Number `json:"installment_amount"`
-		FirstDueDate      *string      `json:"first_due_date"`
+		CreditOfferID     *string `json:"credit_offer_id"`
+		SimulationID      *string `json:"simulation_id"`
+		InstallmentCount  *int    `json:"installment_count"`
+		InstallmentAmount *number `json:"installment_amount"`
+		FirstDueDate      *string `json:"first_due_date"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -28,9 +28,12 @@ func (s *Server) createLoan(w http.ResponseWriter, r *http.Request, p auth.Princ
 		"credit_offer_id", "simulation_id", "installment_count", "installment_amount", "first_due_date"); err != nil {
 		return err
 	}
-	amount, err := lending.ParseAmount("installment_amount", *req.InstallmentAmount)
+	amount, err := req.InstallmentAmount.amount("installment_amount")
 	if err != nil {
 		return err
+	}
+	if *req.InstallmentCount < 1 {
+		return lending.FieldErrorf(lending.CodeInvalidField, "installment_count", "installment_count must be at least 1")
 	}
 	if _, err := lending.ParseDate(*req.FirstDueDate); err != nil {
 		return lending.FieldErrorf(lending.CodeInvalidField, "first_due_date", "first_due_date is a date YYYY-MM-DD")
@@ -113,7 +116,7 @@ func (s *Server) sandboxSign(w http.ResponseWriter, r *http.Request, p auth.Prin
 		if perr != nil {
 			return lending.FieldErrorf(lending.CodeSignerNotFound, "signer_cpf", "%q is not a valid CPF", *req.SignerCPF)
 		}
-		l, err = s.cfg.Loans.Sign(r.Context(), p.Scope, id, lending.Signature{CPF: cpf, IP: clientIP(r), UserAgent: "dinie sandbox"})
+		l, err = s.cfg.Loans.SandboxSign(r.Context(), p.Scope, id, cpf, clientIP(r))
 	}
 	if err != nil {
 		return err
@@ -153,7 +156,7 @@ func (s *Server) sandboxPayment(w http.ResponseWriter, r *http.Request, p auth.P
 		return err
 	}
 	var req struct {
-		Amount *json.Number `json:"amount"`
+		Amount *number `json:"amount"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -161,7 +164,7 @@ func (s *Server) sandboxPayment(w http.ResponseWriter, r *http.Request, p auth.P
 	if req.Amount == nil {
 		return lending.FieldErrorf(lending.CodeMissingRequiredField, "amount", "amount is required")
 	}
-	amount, err := lending.ParseAmount("amount", *req.Amount)
+	amount, err := req.Amount.amount("amount")
 	if err != nil {
 		return err
 	}
@@ -275,6 +278,9 @@ func (s *Server) hostedSign(w http.ResponseWriter, r *http.Request) error {
 	if err := required(map[string]bool{"cpf": req.CPF != nil, "document_sha256": req.DocumentSHA256 != nil, "accept": req.Accept != nil},
 		"cpf", "document_sha256", "accept"); err != nil {
 		return err
+	}
+	if *req.DocumentSHA256 == "" {
+		return lending.FieldErrorf(lending.CodeMissingRequiredField, "document_sha256", "document_sha256 is the SHA-256 of the CCB you read")
 	}
 	if !*req.Accept {
 		return lending.FieldErrorf(lending.CodeInvalidField, "accept", "confirm that you read and accept the CCB to sign it")

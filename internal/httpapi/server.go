@@ -141,6 +141,9 @@ func (s *Server) routes() {
 	}
 	s.mux.Handle("POST /kyc/exchange", s.public(s.hostedExchange))
 	s.mux.Handle("GET /kyc/", web.KYCPage())
+	s.mux.Handle("GET /sign/{token}", web.SigningPage())
+	s.mux.Handle("GET /sign/assets/app.js", web.SigningPage())
+	s.mux.Handle("GET /sign/assets/app.css", web.SigningPage())
 	s.mux.Handle("GET /sign/{token}/session", s.public(s.hostedSigningSession))
 	s.mux.Handle("GET /sign/{token}/ccb.pdf", s.public(s.hostedSigningDocument))
 	s.mux.Handle("POST /sign/{token}/signatures", s.public(s.hostedSign))

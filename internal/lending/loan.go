@@ -106,7 +106,8 @@ type LoanTerms struct {
 }
 
 // NewLoan takes a loan on offer o as simulated by sim for customer c, to be disbursed to account, at now.
-// The input's three echoed fields must match the simulation (CodeSimulationMismatch); the offer must be
+// The input's three echoed fields must match the simulation, and the simulation must be of today (its
+// schedule, IOF and CET are priced from its date) (CodeSimulationMismatch); the offer must be
 // usable (CodeOfferExpired, CodeOfferAlreadyAccepted); the customer active (CodeCustomerNotActive) with
 // an account (CodeBankAccountRequired). The signers are the applicant and every co-owner KYC knows.
 func NewLoan(in NewLoanInput, o CreditOffer, sim Simulation, c Customer, account *BankAccount, t LoanTerms, now time.Time) (Loan, error) {
@@ -132,6 +133,12 @@ func NewLoan(in NewLoanInput, o CreditOffer, sim Simulation, c Customer, account
 	}
 	if err := o.Usable(now); err != nil {
 		return Loan{}, err
+	}
+	if today := finmath.DateOf(now.In(Brasilia)).String(); sim.DisbursementDate != today {
+		// The schedule, IOF and CET were priced from the simulation's date; a loan taken on another day
+		// would not repay what they say.
+		return Loan{}, FieldErrorf(CodeSimulationMismatch, "simulation_id",
+			"simulation %s was priced on %s; simulate again today (%s) to take the loan", sim.ID, sim.DisbursementDate, today)
 	}
 	if c.Status != CustomerActive {
 		return Loan{}, Errorf(CodeCustomerNotActive, "customer %s is %s; a loan needs an active customer", c.ID, c.Status)
@@ -325,11 +332,17 @@ type Installment struct {
 	DueDate string
 	// Principal and Interest are the schedule's; Fine and Mora the late charges accrued.
 	Principal, Interest, Fine, Mora finmath.Cents
+	// Juros de mora are computed per period of constant unpaid balance: MoraSettled is the mora of the
+	// periods a payment closed, MoraSince the first day of the open one ("" before the installment is
+	// late). Mora = MoraSettled + the open period's mora, recomputed whole at each accrual, so the total
+	// does not depend on how often accruals run.
+	MoraSettled finmath.Cents
+	MoraSince   string
 	// What was paid of each part.
 	PrincipalPaid, InterestPaid, ChargesPaid finmath.Cents
 	Status                                   InstallmentStatus
 	DaysOverdue                              int
-	// MoraThrough is the last date juros de mora were accrued for ("" before any).
+	// MoraThrough is the last date juros de mora were accrued through ("" before any).
 	MoraThrough string
 	PaidAt      *time.Time
 	CreatedAt   time.Time
@@ -368,7 +381,8 @@ func DefaultLateTerms() LateTerms {
 // Accrue brings an unpaid installment's arrears up to today (a date in Brasília): once today is past the
 // due date it is overdue; the fine is charged once, on the principal and interest then unpaid; juros de
 // mora accrue simple, pro rata die (1/30 of the monthly rate a day), on the principal and interest
-// unpaid, for each day since the last accrual, each accrual rounded half-up to the centavo. It reports
+// unpaid, from the due date: each period of constant balance (payments start a new one) is computed
+// whole and rounded half-up to the centavo, so daily accruals add up to the same as one. It reports
 // whether anything changed.
 func (in Installment) Accrue(today finmath.Date, t LateTerms, now time.Time) (Installment, bool, error) {
 	if in.Status == InstallmentPaid {
@@ -384,28 +398,22 @@ func (in Installment) Accrue(today finmath.Date, t LateTerms, now time.Time) (In
 	}
 	before := in
 	base := in.unpaidBase()
-	if in.Fine == 0 && in.MoraThrough == "" {
+	if in.MoraSince == "" {
 		c, err := finmath.LateCharges(base, 1, t.Fine, finmath.Rate{})
 		if err != nil {
 			return in, false, err
 		}
-		in.Fine = c.Fine
+		in.Fine, in.MoraSince = c.Fine, in.DueDate
 	}
-	from := due
-	if in.MoraThrough != "" {
-		if from, err = ParseDate(in.MoraThrough); err != nil {
-			return in, false, err
-		}
+	since, err := ParseDate(in.MoraSince)
+	if err != nil {
+		return in, false, err
 	}
-	if n := today.DaysSince(from); n > 0 {
-		c, err := finmath.LateCharges(base, n, finmath.Rate{}, t.MoraMonthly)
-		if err != nil {
-			return in, false, err
-		}
-		in.Mora += c.Mora
-		in.MoraThrough = today.String()
+	open, err := finmath.LateCharges(base, max(today.DaysSince(since), 0), finmath.Rate{}, t.MoraMonthly)
+	if err != nil {
+		return in, false, err
 	}
-	in.DaysOverdue = days
+	in.Mora, in.MoraThrough, in.DaysOverdue = in.MoraSettled+open.Mora, today.String(), days
 	if in.AmountPaid() == 0 {
 		in.Status = InstallmentOverdue
 	}
@@ -414,6 +422,16 @@ func (in Installment) Accrue(today finmath.Date, t LateTerms, now time.Time) (In
 		return in, true, nil
 	}
 	return in, false, nil
+}
+
+// closeMoraPeriod ends the open mora period where it was last accrued, before a payment changes the
+// unpaid balance (the payment path accrues to the payment's day first): the mora so far is settled and a
+// new period starts there.
+func (in *Installment) closeMoraPeriod() {
+	if in.MoraSince == "" || in.MoraThrough == "" {
+		return
+	}
+	in.MoraSettled, in.MoraSince = in.Mora, in.MoraThrough
 }
 
 // ParseDate reads a YYYY-MM-DD date.
@@ -473,6 +491,7 @@ func (l Loan) ApplyPayment(ins []Installment, amount finmath.Cents, now time.Tim
 		if p.InstallmentNumber == 0 {
 			p.InstallmentNumber = in.Number
 		}
+		in.closeMoraPeriod()
 		take := func(owed finmath.Cents, paid *finmath.Cents) {
 			x := min(left, owed-*paid)
 			*paid += x

@@ -181,17 +181,15 @@ func (s *Service) SigningSession(ctx context.Context, token string) (lending.Loa
 	return l, nil
 }
 
-// Sign records sig on loan id of scope (the hosted page, or the sandbox control). The last signature moves
-// the loan to processing and queues its disbursement.
+// Sign records sig on loan id of scope (the hosted page, or the sandbox control). sig must name the
+// loan's CCB by its SHA-256: what the signer was shown. The last signature moves the loan to processing
+// and queues its disbursement.
 func (s *Service) Sign(ctx context.Context, scope lending.Scope, id string, sig lending.Signature) (lending.Loan, error) {
 	var out lending.Loan
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		l, err := tx.LoanForUpdate(ctx, scope, id)
 		if err != nil {
 			return err
-		}
-		if sig.DocumentSHA256 == "" {
-			sig.DocumentSHA256 = l.CCBSHA256
 		}
 		now, err := s.Clock.Now(ctx, scope)
 		if err != nil {
@@ -229,11 +227,21 @@ func (s *Service) SignAll(ctx context.Context, scope lending.Scope, id string) (
 		return l, lending.Errorf(lending.CodeInvalidLoanState, "loan %s is %s, not awaiting signatures", l.ID, l.Status)
 	}
 	for _, cpf := range l.PendingSigners() {
-		if l, err = s.Sign(ctx, scope, id, lending.Signature{CPF: cpf, IP: "sandbox", UserAgent: "dinie sandbox"}); err != nil {
+		if l, err = s.SandboxSign(ctx, scope, id, cpf, "sandbox"); err != nil {
 			return l, err
 		}
 	}
 	return l, nil
+}
+
+// SandboxSign records cpf's signature of loan id's current CCB, as the hosted page would (the sandbox
+// control), from ip.
+func (s *Service) SandboxSign(ctx context.Context, scope lending.Scope, id string, cpf lending.CPF, ip string) (lending.Loan, error) {
+	l, err := s.Store.Loan(ctx, scope, id)
+	if err != nil {
+		return l, err
+	}
+	return s.Sign(ctx, scope, id, lending.Signature{CPF: cpf, IP: ip, UserAgent: "dinie sandbox", DocumentSHA256: l.CCBSHA256})
 }
 
 // Disburse asks the Pix rail for loan id's transfer (the same e2e id every time) and applies the
@@ -395,7 +403,8 @@ func (s *Service) Pay(ctx context.Context, scope lending.Scope, id string, amoun
 const sweepBatch = 100
 
 // CancelUnsigned cancels every loan whose time to sign has run out (each scope on its own clock); their
-// offers become usable again if still valid. It returns how many it cancelled.
+// offers become usable again if still valid, else expire (with credit_offer.expired). It returns how many
+// it cancelled.
 func (s *Service) CancelUnsigned(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -422,8 +431,16 @@ func (s *Service) CancelUnsigned(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				if err := tx.SaveCreditOffer(ctx, o.Release(now)); err != nil {
+				released := o.Release(now)
+				if err := tx.SaveCreditOffer(ctx, released); err != nil {
 					return err
+				}
+				if released.Status == lending.OfferExpired && o.Status != lending.OfferExpired {
+					// Its time ran out while the loan held it: the expiry the sweep skipped happens now.
+					if _, err := s.Events.Emit(ctx, tx, o.Scope, lending.EventCreditOfferExpired,
+						wire.CreditOfferEventData(released), s.Clock.Base.Now()); err != nil {
+						return err
+					}
 				}
 				if err := s.emit(ctx, tx, lending.EventLoanCancelled, cancelled, nil, nil); err != nil {
 					return err
@@ -524,4 +541,26 @@ func (s *Service) Sweep(ctx context.Context) error {
 // AddWorkers registers the loans' job workers.
 func AddWorkers(ws *river.Workers, s *Service) {
 	river.AddWorker(ws, &DisburseWorker{Service: s})
+}
+
+// RequeueDisbursements queues, at start, the disbursement of every loan left in processing. The job that
+// was running when a process died is rescued by the job engine only after its rescue delay; a second
+// job for the same loan gets the loan going at once, and is harmless: the rail answers the same e2e id
+// with the same transfer, and the loan's row lock applies the answer once.
+func (s *Service) RequeueDisbursements(ctx context.Context) (int, error) {
+	n := 0
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		ids, err := tx.ProcessingLoans(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.Jobs.Insert(ctx, tx, jobs.Disburse{LoanID: id}, nil); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
 }

@@ -378,7 +378,8 @@ func (tx *Tx) ProcessingLoans(ctx context.Context, limit int) ([]string, error) 
 }
 
 const installmentColumns = `id, partner_id, environment, loan_id, number, due_date, principal, interest, fine, mora,
-	principal_paid, interest_paid, charges_paid, status, days_overdue, mora_through, paid_at, created_at, updated_at`
+	mora_settled, mora_since, principal_paid, interest_paid, charges_paid, status, days_overdue, mora_through, paid_at,
+	created_at, updated_at`
 
 // installmentColumnCount is how many columns installmentColumns names.
 var installmentColumnCount = strings.Count(installmentColumns, ",") + 1
@@ -386,20 +387,22 @@ var installmentColumnCount = strings.Count(installmentColumns, ",") + 1
 func scanInstallment(r scanner) (lending.Installment, error) {
 	var in lending.Installment
 	var env, status string
-	var moraThrough sql.NullString
+	var moraThrough, moraSince sql.NullString
 	var paid sql.NullInt64
 	var created, updated int64
 	err := r.Scan(&in.ID, &in.Scope.PartnerID, &env, &in.LoanID, &in.Number, &in.DueDate, &in.Principal, &in.Interest,
-		&in.Fine, &in.Mora, &in.PrincipalPaid, &in.InterestPaid, &in.ChargesPaid, &status, &in.DaysOverdue, &moraThrough,
-		&paid, &created, &updated)
+		&in.Fine, &in.Mora, &in.MoraSettled, &moraSince, &in.PrincipalPaid, &in.InterestPaid, &in.ChargesPaid, &status,
+		&in.DaysOverdue, &moraThrough, &paid, &created, &updated)
 	in.Scope.Environment, in.Status, in.MoraThrough = lending.Environment(env), lending.InstallmentStatus(status), moraThrough.String
+	in.MoraSince = moraSince.String
 	in.PaidAt, in.CreatedAt, in.UpdatedAt = fromNullMicros(paid), fromMicros(created), fromMicros(updated)
 	return in, err
 }
 
 func installmentArgs(in lending.Installment) []any {
 	return []any{in.ID, in.Scope.PartnerID, string(in.Scope.Environment), in.LoanID, in.Number, in.DueDate,
-		int64(in.Principal), int64(in.Interest), int64(in.Fine), int64(in.Mora), int64(in.PrincipalPaid),
+		int64(in.Principal), int64(in.Interest), int64(in.Fine), int64(in.Mora), int64(in.MoraSettled),
+		emptyAsNull(in.MoraSince), int64(in.PrincipalPaid),
 		int64(in.InterestPaid), int64(in.ChargesPaid), string(in.Status), in.DaysOverdue, emptyAsNull(in.MoraThrough),
 		toNullMicros(in.PaidAt), toMicros(in.CreatedAt), toMicros(in.UpdatedAt)}
 }
@@ -433,15 +436,15 @@ func (tx *Tx) InstallmentsForUpdate(ctx context.Context, loanID string) ([]lendi
 		WHERE loan_id = ? ORDER BY number`+tx.s.dialect.forUpdate(), loanID)
 }
 
-// SaveInstallment stores the mutable columns of in (fine, mora, principal_paid, interest_paid,
+// SaveInstallment stores the mutable columns of in (fine, mora, mora_settled, mora_since, principal_paid, interest_paid,
 // charges_paid, status, days_overdue, mora_through, paid_at and updated_at) on the row in.ID of
 // in.Scope; its loan, number, due date, principal, interest and created_at never change. It returns
 // ErrNotFound when no such row exists in in.Scope; an unknown status fails too.
 func (tx *Tx) SaveInstallment(ctx context.Context, in lending.Installment) error {
-	res, err := tx.conn().exec(ctx, `UPDATE installments SET fine = ?, mora = ?, principal_paid = ?, interest_paid = ?,
-		charges_paid = ?, status = ?, days_overdue = ?, mora_through = ?, paid_at = ?, updated_at = ?
-		WHERE id = ? AND partner_id = ? AND environment = ?`,
-		int64(in.Fine), int64(in.Mora), int64(in.PrincipalPaid), int64(in.InterestPaid), int64(in.ChargesPaid),
+	res, err := tx.conn().exec(ctx, `UPDATE installments SET fine = ?, mora = ?, mora_settled = ?, mora_since = ?,
+		principal_paid = ?, interest_paid = ?, charges_paid = ?, status = ?, days_overdue = ?, mora_through = ?, paid_at = ?,
+		updated_at = ? WHERE id = ? AND partner_id = ? AND environment = ?`,
+		int64(in.Fine), int64(in.Mora), int64(in.MoraSettled), emptyAsNull(in.MoraSince), int64(in.PrincipalPaid), int64(in.InterestPaid), int64(in.ChargesPaid),
 		string(in.Status), in.DaysOverdue, emptyAsNull(in.MoraThrough), toNullMicros(in.PaidAt), toMicros(in.UpdatedAt),
 		in.ID, in.Scope.PartnerID, string(in.Scope.Environment))
 	if err != nil {

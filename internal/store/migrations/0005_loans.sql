@@ -67,6 +67,9 @@ CREATE TABLE installments (
     interest       BIGINT NOT NULL,
     fine           BIGINT NOT NULL,
     mora           BIGINT NOT NULL,
+    -- Juros de mora of the periods closed by a payment, and the start of the open period (NULL before any).
+    mora_settled   BIGINT NOT NULL DEFAULT 0,
+    mora_since     TEXT,
     principal_paid BIGINT NOT NULL,
     interest_paid  BIGINT NOT NULL,
     charges_paid   BIGINT NOT NULL,
