@@ -253,6 +253,10 @@ func (s *Server) hostedSigningDocument(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "SAMEORIGIN") // the signing page embeds it; nobody else may
 	w.Header().Set("Content-Disposition", `inline; filename="`+l.CCBNumber+`.pdf"`)
 	w.Header().Set("X-Content-SHA256", l.CCBSHA256)
 	w.Header().Set("Cache-Control", "no-store")

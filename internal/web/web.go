@@ -1,10 +1,5 @@
 // Package web serves the platform's hosted pages: the KYC page a customer opens from a biometrics
-// session link.
-//
-// The page is static HTML, CSS and JavaScript embedded in the binary; it loads nothing from elsewhere.
-// Its script reads the single-use code from the link, removes it from the address bar, exchanges it at
-// POST /kyc/exchange for a customer session token (kept in memory only) and drives the public API with
-// it: the KYC uploads, the bank account and the request for review (spec/README.md decision 10).
+// session link, and the page where a loan's signers read and sign its CCB.
 package web
 
 import (
