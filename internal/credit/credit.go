@@ -52,7 +52,7 @@ func (s *Service) IssueIfReady(ctx context.Context, tx *store.Tx, c lending.Cust
 	if err != nil || a == nil || a.Status != lending.AnalysisApproved || a.OfferID != "" {
 		return err
 	}
-	now, err := s.Clock.Now(ctx, c.Scope)
+	now, err := s.Clock.Within(tx).Now(ctx, c.Scope)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Service) IssueSandboxOffer(ctx context.Context, scope lending.Scope, cu
 		if err != nil {
 			return err
 		}
-		now, err := s.Clock.Now(ctx, scope)
+		now, err := s.Clock.Within(tx).Now(ctx, scope)
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Service) ExpireNow(ctx context.Context, scope lending.Scope, id string)
 		if err != nil {
 			return err
 		}
-		now, err := s.Clock.Now(ctx, scope)
+		now, err := s.Clock.Within(tx).Now(ctx, scope)
 		if err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, o := range due {
-				now, err := s.Clock.Now(ctx, o.Scope)
+				now, err := s.Clock.Within(tx).Now(ctx, o.Scope)
 				if err != nil {
 					return err
 				}
@@ -211,7 +211,7 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[jobs.AnalyzeCre
 		if err != nil {
 			return fmt.Errorf("credit: bureau profile of %s: %w", c.ID, err)
 		}
-		now, err := s.Clock.Now(ctx, c.Scope)
+		now, err := s.Clock.Within(tx).Now(ctx, c.Scope)
 		if err != nil {
 			return err
 		}
@@ -253,7 +253,7 @@ func (s *Service) AdvanceClock(ctx context.Context, partnerID string, by time.Du
 		if err := tx.Serialize(ctx); err != nil {
 			return err
 		}
-		current, err := s.Store.SandboxClockOffset(ctx, partnerID)
+		current, err := tx.SandboxClockOffset(ctx, partnerID)
 		if err != nil {
 			return err
 		}

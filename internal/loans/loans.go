@@ -73,7 +73,7 @@ func (s *Service) Create(ctx context.Context, scope lending.Scope, in lending.Ne
 		if err != nil {
 			return err
 		}
-		sim, err := s.Store.Simulation(ctx, scope, in.SimulationID)
+		sim, err := tx.Simulation(ctx, scope, in.SimulationID)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *Service) Create(ctx context.Context, scope lending.Scope, in lending.Ne
 		if err != nil {
 			return err
 		}
-		now, err := s.Clock.Now(ctx, scope)
+		now, err := s.Clock.Within(tx).Now(ctx, scope)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (s *Service) Sign(ctx context.Context, scope lending.Scope, id string, sig 
 		if err != nil {
 			return err
 		}
-		now, err := s.Clock.Now(ctx, scope)
+		now, err := s.Clock.Within(tx).Now(ctx, scope)
 		if err != nil {
 			return err
 		}
@@ -281,7 +281,7 @@ func (s *Service) applyTransfer(ctx context.Context, id string, r providers.PixR
 		if err != nil || l.Status != lending.LoanProcessing {
 			return err
 		}
-		now, err := s.Clock.Now(ctx, l.Scope)
+		now, err := s.Clock.Within(tx).Now(ctx, l.Scope)
 		if err != nil {
 			return err
 		}
@@ -295,7 +295,7 @@ func (s *Service) applyTransfer(ctx context.Context, id string, r providers.PixR
 			}
 			return s.emit(ctx, tx, lending.EventLoanError, failed, nil, nil)
 		}
-		sim, err := s.Store.Simulation(ctx, l.Scope, l.SimulationID)
+		sim, err := tx.Simulation(ctx, l.Scope, l.SimulationID)
 		if err != nil {
 			return err
 		}
@@ -359,7 +359,7 @@ func (s *Service) Pay(ctx context.Context, scope lending.Scope, id string, amoun
 		if err != nil {
 			return err
 		}
-		now, err := s.Clock.Now(ctx, scope)
+		now, err := s.Clock.Within(tx).Now(ctx, scope)
 		if err != nil {
 			return err
 		}
@@ -416,7 +416,7 @@ func (s *Service) CancelUnsigned(ctx context.Context) (int, error) {
 			}
 			n = len(due)
 			for _, l := range due {
-				now, err := s.Clock.Now(ctx, l.Scope)
+				now, err := s.Clock.Within(tx).Now(ctx, l.Scope)
 				if err != nil {
 					return err
 				}

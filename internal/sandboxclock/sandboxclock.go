@@ -24,6 +24,14 @@ type Clock struct {
 	Offsets Offsets
 }
 
+// Within returns the clock reading offsets from o: inside a transaction, pass the transaction, so the
+// read does not wait for a second connection of the pool (with every connection held by a transaction
+// doing the same, that would never come).
+func (c Clock) Within(o Offsets) Clock {
+	c.Offsets = o
+	return c
+}
+
 // Now returns the time in scope: the base clock for live, the base clock plus the partner's offset for
 // test. It fails only when the offset cannot be read.
 func (c Clock) Now(ctx context.Context, scope lending.Scope) (time.Time, error) {

@@ -337,7 +337,17 @@ func (tx *Tx) InsertSimulation(ctx context.Context, m lending.Simulation) error 
 // Simulation returns simulation id of scope, or a CodeSimulationNotFound error when it does not exist
 // there (whether or not it exists in another scope). A stored schedule that does not decode is an error.
 func (s *Store) Simulation(ctx context.Context, scope lending.Scope, id string) (lending.Simulation, error) {
-	m, err := scanSimulation(s.reader().queryRow(ctx, `SELECT `+simulationColumns+` FROM simulations
+	return simulationInScope(ctx, s.reader(), scope, id)
+}
+
+// Simulation is Store.Simulation read in tx: a transaction must not wait for a second connection of the
+// pool (a full pool would deadlock).
+func (tx *Tx) Simulation(ctx context.Context, scope lending.Scope, id string) (lending.Simulation, error) {
+	return simulationInScope(ctx, tx.conn(), scope, id)
+}
+
+func simulationInScope(ctx context.Context, c conn, scope lending.Scope, id string) (lending.Simulation, error) {
+	m, err := scanSimulation(c.queryRow(ctx, `SELECT `+simulationColumns+` FROM simulations
 		WHERE id = ? AND partner_id = ? AND environment = ?`, id, scope.PartnerID, string(scope.Environment)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, lending.Errorf(lending.CodeSimulationNotFound, "no simulation %q", id)
@@ -348,8 +358,17 @@ func (s *Store) Simulation(ctx context.Context, scope lending.Scope, id string) 
 // SandboxClockOffset returns how far partner partnerID's sandbox clock runs ahead of the real one: 0 when
 // it was never set (or the partner does not exist). Its only errors are the database's.
 func (s *Store) SandboxClockOffset(ctx context.Context, partnerID string) (time.Duration, error) {
+	return sandboxClockOffset(ctx, s.reader(), partnerID)
+}
+
+// SandboxClockOffset is Store.SandboxClockOffset read in tx.
+func (tx *Tx) SandboxClockOffset(ctx context.Context, partnerID string) (time.Duration, error) {
+	return sandboxClockOffset(ctx, tx.conn(), partnerID)
+}
+
+func sandboxClockOffset(ctx context.Context, c conn, partnerID string) (time.Duration, error) {
 	var us int64
-	err := s.reader().queryRow(ctx, `SELECT offset_us FROM sandbox_clocks WHERE partner_id = ?`, partnerID).Scan(&us)
+	err := c.queryRow(ctx, `SELECT offset_us FROM sandbox_clocks WHERE partner_id = ?`, partnerID).Scan(&us)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
