@@ -421,7 +421,7 @@ func TestCustomersAgainstServer(t *testing.T) {
 		t.Errorf("unknown customer: %v", err)
 	}
 	_, _, err = dinie.Customers.Create(ctx, client.CreateCustomerParams{CPF: "529.982.247-25"})
-	if !errors.As(err, &apiErr) || apiErr.Code != "validation_failed" || len(apiErr.Errors) != 3 ||
+	if !errors.As(err, &apiErr) || apiErr.Code != "missing_required_field" || len(apiErr.Errors) != 3 ||
 		apiErr.Errors[0] != (client.FieldError{Param: "cnpj", Detail: "cnpj is required", Code: "missing_required_field"}) {
 		t.Errorf("missing fields: %v %+v", err, apiErr.Errors)
 	}

@@ -9,12 +9,18 @@ import (
 // (1+i_m)^12 − 1 (domain.md §5.2), computed exactly. It returns an error if
 // the monthly rate is ≤ −100%.
 func AnnualFromMonthly(monthly Rate) (Rate, error) {
-	one := big.NewRat(1, 1)
-	base := new(big.Rat).Add(one, monthly.rat())
-	if base.Sign() <= 0 {
+	// With i = p/q in lowest terms, (1+i)^12 − 1 = ((q+p)^12 − q^12) / q^12.
+	i := monthly.rat()
+	var a big.Int
+	if a.Add(i.Denom(), i.Num()).Sign() <= 0 {
 		return Rate{}, fmt.Errorf("finmath: monthly rate %s is not above -100%%", monthly)
 	}
-	return Rate{powRat(base, 12).Sub(powRat(base, 12), one)}, nil
+	// In lowest terms already: a prime dividing q^12 divides q, and if it
+	// also divided (q+p)^12 − q^12 it would divide q+p, hence p.
+	twelve := big.NewInt(12)
+	a.Exp(&a, twelve, nil)
+	b := new(big.Int).Exp(i.Denom(), twelve, nil)
+	return Rate{ratCoprime(a.Sub(&a, b), b)}, nil
 }
 
 // DailyFrom30DayMonthly returns the daily rate on the 30-day commercial
@@ -42,14 +48,25 @@ func MonthlyEquivalent(annual Rate) (Rate, error) {
 
 // rootRate returns (1+r)^(1/n) − 1.
 func rootRate(r Rate, n int) (Rate, error) {
-	base := new(big.Rat).Add(big.NewRat(1, 1), r.rat())
-	if base.Sign() <= 0 {
+	// 1+r = (q+p)/q for r = p/q, as a float rounded once from exact integers.
+	x := r.rat()
+	w := new(rootWork)
+	var qp big.Int
+	num, den := &w.d, &w.t                 // free until root uses them
+	num.SetInt(qp.Add(x.Denom(), x.Num())) // exact: precision from the integer
+	if num.Sign() <= 0 {
 		return Rate{}, fmt.Errorf("finmath: rate %s is not above -100%%", r)
 	}
-	root, err := nthRoot(floatFromRat(base), n)
+	base := w.x.SetPrec(floatPrec)
+	if q := x.Denom(); q.BitLen() == int(q.TrailingZeroBits())+1 {
+		base.SetMantExp(num, -int(q.TrailingZeroBits())) // q = 2^k, as for a CET from its fast path
+	} else {
+		base.Quo(num, den.SetInt(q))
+	}
+	root, err := w.root(base, n)
 	if err != nil {
 		return Rate{}, err
 	}
-	root.Sub(root, floatFromInt(1))
+	root.Sub(root, w.k.SetInt64(1))
 	return Rate{ratFromFloat(root)}, nil
 }

@@ -8,9 +8,14 @@
 // formula and rounding point follows spec/domain.md §5; the vectors of
 // §5.10 are reproduced by the tests.
 //
-// Money is never held in a float64. Amounts are [Cents]; intermediate values
-// are *big.Rat (exact) for integer powers and *big.Float with at least
-// 256 bits of mantissa for fractional powers (daily rates, CET). float64 is
-// used only to present a rate ([Rate.Float64]) and as the starting guess of
-// an iterative root that is then refined at full precision.
+// Money is never held in a float64. Amounts are [Cents]; the Price
+// schedule, IOF and the financed-IOF gross-up are exact integer arithmetic
+// (128-bit, or big.Int where that could overflow) on centavos and on the
+// numerators and denominators of exact rates; intermediate values are
+// *big.Rat (exact) for integer powers and *big.Float with at least 256 bits
+// of mantissa for fractional powers (daily rates, CET). float64 is used to
+// present a rate ([Rate.Float64]), as the starting guess of an iterative
+// root, and in the fast path of [CET], where a float64 root is returned only
+// with a rigorous error bound proving that it publishes the same figures as
+// the exact root (see CET).
 package finmath

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"time"
 )
 
@@ -148,45 +149,80 @@ func IOF(amorts []Amortization, disbursed Date, kind BorrowerKind, principal Cen
 	if err != nil {
 		return IOFResult{}, err
 	}
-	exact, err := iofExact(amorts, disbursed, daily, principal)
-	if err != nil {
-		return IOFResult{}, err
-	}
-	add := new(big.Rat).Mul(principal.Rat(), rates.Additional.rat())
-	exact.Add(exact, add)
-	total, err := RoundHalfUp(exact)
-	if err != nil {
-		return IOFResult{}, err
-	}
-	addC, err := RoundHalfUp(add)
-	if err != nil {
-		return IOFResult{}, err
-	}
-	return IOFResult{Total: total, Additional: addC, Daily: total - addC, Exact: exact}, nil
-}
-
-// iofExact returns the exact daily part Σ A_k·daily·min(d_k,365) in centavos.
-func iofExact(amorts []Amortization, disbursed Date, daily Rate, principal Cents) (*big.Rat, error) {
 	if principal < 0 {
-		return nil, fmt.Errorf("finmath: negative principal %s", principal)
+		return IOFResult{}, fmt.Errorf("finmath: negative principal %s", principal)
 	}
-	var days big.Int // Σ A_k · min(d_k, 365), exact in centavo-days
+	var w dayWeight
 	var sum Cents
+	var dc dayCounter
+	base := dc.of(disbursed)
 	for _, a := range amorts {
 		if a.Amount < 0 {
-			return nil, fmt.Errorf("finmath: negative amortization %s due %s", a.Amount, a.Due)
+			return IOFResult{}, fmt.Errorf("finmath: negative amortization %s due %s", a.Amount, a.Due)
 		}
-		d := a.Due.DaysSince(disbursed)
+		d := int(dc.of(a.Due) - base) // a.Due.DaysSince(disbursed)
 		if d < 0 {
-			return nil, fmt.Errorf("finmath: due date %s before disbursement %s", a.Due, disbursed)
+			return IOFResult{}, fmt.Errorf("finmath: due date %s before disbursement %s", a.Due, disbursed)
 		}
-		days.Add(&days, new(big.Int).Mul(big.NewInt(int64(a.Amount)), big.NewInt(int64(min(d, IOFMaxDays)))))
+		w.add(a.Amount, d)
 		sum += a.Amount
 	}
 	if sum != principal {
-		return nil, fmt.Errorf("finmath: amortizations sum to %s, principal is %s", sum, principal)
+		return IOFResult{}, fmt.Errorf("finmath: amortizations sum to %s, principal is %s", sum, principal)
 	}
-	return new(big.Rat).Mul(new(big.Rat).SetInt(&days), daily.rat()), nil
+	var c iofCalc
+	c.exact(&w, daily, rates.Additional, principal)
+	total, err := roundHalfUpInt(new(big.Int).Set(&c.num), &c.den, &c.r)
+	if err != nil {
+		return IOFResult{}, err
+	}
+	add := rates.Additional.rat()
+	addC, err := roundHalfUpInt(c.t.Mul(big.NewInt(int64(principal)), add.Num()), add.Denom(), &c.r)
+	if err != nil {
+		return IOFResult{}, err
+	}
+	return IOFResult{Total: total, Additional: addC, Daily: total - addC, Exact: new(big.Rat).SetFrac(&c.num, &c.den)}, nil
+}
+
+// dayWeight accumulates Σ A_k·min(d_k, IOFMaxDays), exactly, in centavo-days
+// (128 bits: A_k < 2^63 and d ≤ 365 < 2^9, so 2^56 terms cannot overflow).
+type dayWeight struct{ hi, lo uint64 }
+
+// add adds amount (≥ 0) due d (≥ 0) days after disbursement.
+func (w *dayWeight) add(amount Cents, d int) {
+	h, l := bits.Mul64(uint64(amount), uint64(min(d, IOFMaxDays)))
+	var carry uint64
+	w.lo, carry = bits.Add64(w.lo, l, 0)
+	w.hi += h + carry
+}
+
+// setTo sets z to the accumulated weight and returns z.
+func (w *dayWeight) setTo(z *big.Int) *big.Int {
+	if w.hi == 0 {
+		return z.SetUint64(w.lo)
+	}
+	z.SetUint64(w.hi)
+	z.Lsh(z, 64)
+	var lo big.Int
+	return z.Or(z, lo.SetUint64(w.lo))
+}
+
+// iofCalc holds the exact IOF num/den = W·daily + principal·additional in
+// centavos, with daily = dp/dq and additional = ap/aq: num = W·dp·aq +
+// principal·ap·dq and den = dq·aq (not reduced).
+type iofCalc struct {
+	num, den, t, r big.Int
+}
+
+func (c *iofCalc) exact(w *dayWeight, daily, additional Rate, principal Cents) {
+	d, a := daily.rat(), additional.rat()
+	w.setTo(&c.num)
+	c.num.Mul(&c.num, d.Num())
+	c.num.Mul(&c.num, a.Denom())
+	c.t.Mul(big.NewInt(int64(principal)), a.Num())
+	c.t.Mul(&c.t, d.Denom())
+	c.num.Add(&c.num, &c.t)
+	c.den.Mul(d.Denom(), a.Denom())
 }
 
 // Financed is the result of grossing up a net amount for financed IOF.
@@ -205,49 +241,78 @@ type Financed struct {
 // returned Schedule is PriceSchedule(F, monthly, len(dues)). For Simples
 // borrowers the ceiling is tested on F (k is recomputed once if F crosses
 // it). It returns the errors of PriceSchedule and IOF, or an error if k ≥ 1.
+//
+// The schedule of net is walked once, without building its rows, for the
+// day-weighted amortization Σ A_k·min(d_k, 365) that k is made of; both
+// schedules share the PMT factor (and (1+i)^n, when PriceSchedule's exact
+// PMT needs it); k and F are exact integer arithmetic.
 func FinancedIOF(net Cents, monthly Rate, dues []Date, disbursed Date, kind BorrowerKind, table IOFTable) (Financed, error) {
 	rates, err := table.At(disbursed)
 	if err != nil {
 		return Financed{}, err
 	}
+	pr, err := newPriceRate(net, monthly, len(dues))
+	if err != nil {
+		return Financed{}, err
+	}
+	pmt, err := pr.pmt(net)
+	if err != nil {
+		return Financed{}, err
+	}
+	// The IOF base of the schedule of net: its amortizations weighted by the
+	// days to their due dates, capped at 365. A due date before disbursement
+	// is reported after the schedule's own errors, as IOF would.
+	var dbuf [64]int
+	days := dbuf[:0]
+	var dc dayCounter
+	base, early := dc.of(disbursed), -1
+	for k, due := range dues {
+		d := int(dc.of(due) - base) // due.DaysSince(disbursed)
+		if d < 0 && early < 0 {
+			early = k
+		}
+		days = append(days, max(d, 0))
+	}
+	var w dayWeight
+	if err := pr.walk(net, pmt, &Schedule{}, nil, days, &w); err != nil {
+		return Financed{}, err
+	}
+	var c iofCalc
 	gross := func(classify Cents) (Cents, *big.Rat, error) {
-		s, err := PriceSchedule(net, monthly, len(dues))
-		if err != nil {
-			return 0, nil, err
-		}
-		amorts, err := s.Amortizations(dues)
-		if err != nil {
-			return 0, nil, err
-		}
 		daily, err := rates.daily(kind, classify)
 		if err != nil {
 			return 0, nil, err
 		}
-		exact, err := iofExact(amorts, disbursed, daily, net)
-		if err != nil {
-			return 0, nil, err
+		if early >= 0 {
+			return 0, nil, fmt.Errorf("finmath: due date %s before disbursement %s", dues[early], disbursed)
 		}
-		exact.Add(exact, new(big.Rat).Mul(net.Rat(), rates.Additional.rat()))
-		k := new(big.Rat).Quo(exact, net.Rat())
-		oneMinus := new(big.Rat).Sub(big.NewRat(1, 1), k)
-		if oneMinus.Sign() <= 0 {
+		// exact = num/den centavos; k = exact/net; F = net/(1−k) = net·(den·net)/(den·net − num).
+		c.exact(&w, daily, rates.Additional, net)
+		dn := new(big.Int).Mul(&c.den, big.NewInt(int64(net)))
+		k := new(big.Rat).SetFrac(&c.num, dn)
+		c.t.Sub(dn, &c.num)
+		if c.t.Sign() <= 0 {
 			return 0, nil, fmt.Errorf("finmath: IOF ratio %s ≥ 1", k.FloatString(10))
 		}
-		f, err := RoundHalfUp(new(big.Rat).Quo(net.Rat(), oneMinus))
+		dn.Mul(dn, big.NewInt(int64(net)))
+		f, err := roundHalfUpInt(dn, &c.t, &c.r)
 		return f, k, err
 	}
-	f, k, err := gross(net)
+	f, kr, err := gross(net)
 	if err != nil {
 		return Financed{}, err
 	}
 	if kind == BorrowerSimples && net <= rates.SimplesCeiling && f > rates.SimplesCeiling {
-		if f, k, err = gross(f); err != nil {
+		if f, kr, err = gross(f); err != nil {
 			return Financed{}, err
 		}
 	}
-	s, err := PriceSchedule(f, monthly, len(dues))
+	if f <= 0 { // only with a negative IOF rate in table: PriceSchedule's error
+		return Financed{}, fmt.Errorf("%w: principal %s must be positive", ErrInvalidSchedule, f)
+	}
+	s, err := pr.schedule(f)
 	if err != nil {
 		return Financed{}, err
 	}
-	return Financed{Gross: f, IOF: f - net, K: Rate{k}, Schedule: s}, nil
+	return Financed{Gross: f, IOF: f - net, K: Rate{kr}, Schedule: s}, nil
 }

@@ -2,6 +2,7 @@ package finmath
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 )
 
@@ -33,20 +34,26 @@ func (c Cents) Rat() *big.Rat { return new(big.Rat).SetInt64(int64(c)) }
 // per period, IOF, fines and mora are each rounded this way at the point the
 // spec names. It returns an error if the result does not fit in an int64.
 func RoundHalfUp(centavos *big.Rat) (Cents, error) {
-	num := new(big.Int).Set(centavos.Num())
-	den := centavos.Denom()
-	neg := num.Sign() < 0
-	num.Abs(num)
-	// floor((2*num + den) / (2*den)) rounds half away from zero on |x|.
-	n2 := new(big.Int).Lsh(num, 1)
-	n2.Add(n2, den)
-	d2 := new(big.Int).Lsh(den, 1)
-	q := new(big.Int).Quo(n2, d2)
-	if neg {
-		q.Neg(q)
-	}
-	if !q.IsInt64() {
+	num, den := centavos.Num(), centavos.Denom()
+	if num.IsInt64() && den.IsUint64() {
+		// |num| and den fit in 64 bits: q = ⌊|num|/den⌋, up when 2·rem ≥ den.
+		n, d := num.Int64(), den.Uint64()
+		abs := uint64(n)
+		if n < 0 {
+			abs = -abs
+		}
+		q, rem := abs/d, abs%d
+		if rem >= d-rem {
+			q++
+		}
+		switch {
+		case n >= 0 && q <= math.MaxInt64:
+			return Cents(q), nil
+		case n < 0 && q <= 1<<63:
+			return Cents(-int64(q)), nil // −2^63 included
+		}
 		return 0, fmt.Errorf("finmath: amount %s centavos overflows int64", centavos.FloatString(2))
 	}
-	return Cents(q.Int64()), nil
+	var q, rem big.Int
+	return roundHalfUpInt(q.Set(num), den, &rem)
 }

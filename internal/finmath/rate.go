@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -24,17 +25,17 @@ const maxRateLen = 64
 // (no exponent, no fraction bar, at most 64 bytes); anything else returns an
 // error wrapping ErrInvalidRate.
 func ParsePercent(s string) (Rate, error) {
-	r, err := parsePlainDecimal(s)
+	r, err := parsePlainDecimal(s, 2)
 	if err != nil {
 		return Rate{}, err
 	}
-	return Rate{r.Quo(r, big.NewRat(100, 1))}, nil
+	return Rate{r}, nil
 }
 
 // ParseFraction parses a plain decimal fraction such as "0.025" (2.5%) with
 // the same syntax and errors as ParsePercent.
 func ParseFraction(s string) (Rate, error) {
-	r, err := parsePlainDecimal(s)
+	r, err := parsePlainDecimal(s, 0)
 	if err != nil {
 		return Rate{}, err
 	}
@@ -64,7 +65,9 @@ func RateFromRat(x *big.Rat) Rate {
 	return Rate{new(big.Rat).Set(x)}
 }
 
-func parsePlainDecimal(s string) (*big.Rat, error) {
+// parsePlainDecimal parses s as described at ParsePercent and returns it
+// divided by 10^shift.
+func parsePlainDecimal(s string, shift int) (*big.Rat, error) {
 	if s == "" || len(s) > maxRateLen {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidRate, s)
 	}
@@ -86,11 +89,39 @@ func parsePlainDecimal(s string) (*big.Rat, error) {
 	if digits == 0 || dots > 1 {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidRate, s)
 	}
+	if digits <= 18 { // the digits fit in an int64: r = ±m / 10^(decimals+shift)
+		var m int64
+		decimals, dot := 0, false
+		for i := 0; i < len(body); i++ {
+			if body[i] == '.' {
+				dot = true
+				continue
+			}
+			m = m*10 + int64(body[i]-'0')
+			if dot {
+				decimals++
+			}
+		}
+		if k := decimals + shift; k < len(pow10Table) {
+			// m/10^k in lowest terms with word arithmetic.
+			den := pow10Table[k].Uint64()
+			g := gcd64(uint64(m), den)
+			num := int64(uint64(m) / g)
+			if s[0] == '-' {
+				num = -num
+			}
+			return ratCoprime(big.NewInt(num), new(big.Int).SetUint64(den/g)), nil
+		}
+		if s[0] == '-' {
+			m = -m
+		}
+		return new(big.Rat).SetFrac(big.NewInt(m), pow10(decimals+shift)), nil
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidRate, s)
 	}
-	return r, nil
+	return r.Quo(r, new(big.Rat).SetInt(pow10(shift))), nil
 }
 
 // rat returns the underlying value without copying (nil means 0).
@@ -145,9 +176,80 @@ func (r Rate) PercentHalfEven(decimals int) string {
 	if decimals < 0 {
 		decimals = 0
 	}
-	p := new(big.Rat).Mul(r.rat(), big.NewRat(100, 1))
-	return RoundHalfEven(p, decimals).FloatString(decimals)
+	// q = round_half_even(num·10^(decimals+2) / den), in integers.
+	x := r.rat()
+	var q, m big.Int
+	q.Mul(x.Num(), pow10(decimals+2))
+	den := x.Denom()
+	q.QuoRem(&q, den, &m) // truncated toward zero
+	m.Abs(&m)
+	m.Lsh(&m, 1)
+	if c := m.Cmp(den); c > 0 || (c == 0 && q.Bit(0) == 1) {
+		if x.Sign() < 0 {
+			q.Sub(&q, bigOne)
+		} else {
+			q.Add(&q, bigOne)
+		}
+	}
+	// q/10^decimals as Rat.FloatString(decimals) writes it: a sign unless
+	// q = 0, at least one integer digit, then exactly decimals decimals.
+	var buf [48]byte
+	neg := q.Sign() < 0
+	q.Abs(&q)
+	var digits []byte
+	if q.IsUint64() {
+		digits = strconv.AppendUint(buf[:0], q.Uint64(), 10)
+	} else {
+		digits = q.Append(buf[:0], 10)
+	}
+	intDigits := len(digits) - decimals // digits before the point; at least one
+	out := make([]byte, 0, max(intDigits, 1)+decimals+2)
+	if neg {
+		out = append(out, '-')
+	}
+	if intDigits <= 0 {
+		out = append(out, '0')
+		if decimals > 0 {
+			out = append(out, '.')
+		}
+		for range -intDigits {
+			out = append(out, '0')
+		}
+		return string(append(out, digits...))
+	}
+	out = append(out, digits[:intDigits]...)
+	if decimals > 0 {
+		out = append(out, '.')
+		out = append(out, digits[intDigits:]...)
+	}
+	return string(out)
 }
+
+// gcd64 returns the greatest common divisor of a and b > 0.
+func gcd64(a, b uint64) uint64 {
+	for a != 0 {
+		a, b = b%a, a
+	}
+	return b
+}
+
+// pow10 returns 10^k (k ≥ 0); the caller must not modify it.
+func pow10(k int) *big.Int {
+	if k < len(pow10Table) {
+		return pow10Table[k]
+	}
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil)
+}
+
+var pow10Table = func() []*big.Int {
+	t := make([]*big.Int, 20)
+	v := uint64(1)
+	for k := range t {
+		t[k] = new(big.Int).SetUint64(v)
+		v *= 10
+	}
+	return t
+}()
 
 // String returns the rate as a percentage followed by "%", using Percent.
 func (r Rate) String() string { return r.Percent() + "%" }

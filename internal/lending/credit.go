@@ -231,17 +231,22 @@ func (p Policy) Decide(prof CreditProfile) CreditDecision {
 	return CreditDecision{Approved: true, Terms: t}
 }
 
+// maxMonthlyRate is the highest monthly rate an offer may carry: 20% a month.
+var maxMonthlyRate = finmath.MustPercent("20")
+
 // ParseMonthlyRate parses a monthly rate in percent ("2.49"): a plain decimal with at most 4 decimals,
 // above 0 and at most 20. Errors are CodeInvalidField on monthly_interest_rate.
 func ParseMonthlyRate(s string) (finmath.Rate, error) {
-	bad := FieldErrorf(CodeInvalidField, "monthly_interest_rate",
-		"monthly_interest_rate is a percent above 0 and at most 20, with at most 4 decimals, not %q", s)
+	bad := func() error {
+		return FieldErrorf(CodeInvalidField, "monthly_interest_rate",
+			"monthly_interest_rate is a percent above 0 and at most 20, with at most 4 decimals, not %q", s)
+	}
 	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 4 {
-		return finmath.Rate{}, bad
+		return finmath.Rate{}, bad()
 	}
 	r, err := finmath.ParsePercent(s)
-	if err != nil || r.Sign() <= 0 || r.Cmp(finmath.MustPercent("20")) > 0 {
-		return finmath.Rate{}, bad
+	if err != nil || r.Sign() <= 0 || r.Cmp(maxMonthlyRate) > 0 {
+		return finmath.Rate{}, bad()
 	}
 	return r, nil
 }

@@ -148,9 +148,13 @@ func NewCustomer(scope Scope, in NewCustomerInput, now time.Time) (Customer, err
 	add := func(err error) {
 		if e, ok := err.(*Error); ok {
 			verr.Fields = append(verr.Fields, e.Fields...)
-			if len(verr.Fields) == len(e.Fields) {
+			switch {
+			case len(verr.Fields) == len(e.Fields):
 				verr.Code, verr.Detail = e.Code, e.Detail
-			} else {
+			case verr.Code == e.Code:
+				// Several fields with the same problem (all missing, say) keep that problem's code.
+				verr.Detail = "several fields have the same problem; see errors"
+			default:
 				verr.Code, verr.Detail = CodeValidationFailed, "several fields are invalid; see errors"
 			}
 		}
