@@ -144,6 +144,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /sign/{token}", web.SigningPage())
 	s.mux.Handle("GET /sign/assets/app.js", web.SigningPage())
 	s.mux.Handle("GET /sign/assets/app.css", web.SigningPage())
+	s.mux.Handle("GET /sign/assets/ui.js", web.SigningPage())
+	s.mux.Handle("GET /sign/assets/base.css", web.SigningPage())
 	s.mux.Handle("GET /sign/{token}/session", s.public(s.hostedSigningSession))
 	s.mux.Handle("GET /sign/{token}/ccb.pdf", s.public(s.hostedSigningDocument))
 	s.mux.Handle("POST /sign/{token}/signatures", s.public(s.hostedSign))

@@ -15,7 +15,7 @@ import (
 // GET /sign/<token>/session, GET /sign/<token>/ccb.pdf and POST /sign/<token>/signatures. Its script and
 // style sheet live under /sign/assets/, a name no token takes.
 
-//go:embed sign/index.html sign/app.css sign/app.js
+//go:embed sign/index.html sign/app.css sign/app.js shared/ui.js shared/base.css
 var signFiles embed.FS
 
 // SigningContentSecurityPolicy is the policy of every signing page response: the KYC page's, with the
@@ -27,8 +27,10 @@ const SigningContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; 
 
 // signAssets maps the script's and the style sheet's paths to their files.
 var signAssets = map[string]struct{ file, contentType, cacheControl string }{
-	"/sign/assets/app.js":  {"sign/app.js", "text/javascript; charset=utf-8", "no-cache"},
-	"/sign/assets/app.css": {"sign/app.css", "text/css; charset=utf-8", "no-cache"},
+	"/sign/assets/app.js":   {"sign/app.js", "text/javascript; charset=utf-8", "no-cache"},
+	"/sign/assets/app.css":  {"sign/app.css", "text/css; charset=utf-8", "no-cache"},
+	"/sign/assets/ui.js":    {"shared/ui.js", "text/javascript; charset=utf-8", "no-cache"},
+	"/sign/assets/base.css": {"shared/base.css", "text/css; charset=utf-8", "no-cache"},
 }
 
 // maxTokenLen bounds the token segment the page is served for; signing tokens are 40 characters.

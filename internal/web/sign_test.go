@@ -43,6 +43,8 @@ func TestSigningPageAssets(t *testing.T) {
 		{"/sign/a-b_C9", "text/html; charset=utf-8", "no-store", `id="sign-form"`},
 		{"/sign/assets/app.js", "text/javascript; charset=utf-8", "no-cache", "/signatures"},
 		{"/sign/assets/app.css", "text/css; charset=utf-8", "no-cache", ":root"},
+		{"/sign/assets/base.css", "text/css; charset=utf-8", "no-cache", "--page-width"},
+		{"/sign/assets/ui.js", "text/javascript; charset=utf-8", "no-cache", "window.DinieUI"},
 	} {
 		r := get(t, h, "GET", tc.path)
 		b := body(t, r)
@@ -124,7 +126,7 @@ func TestSigningPageUnknownPaths(t *testing.T) {
 
 func TestSigningPageRevalidation(t *testing.T) {
 	h := web.SigningPage()
-	for _, p := range []string{"/sign/assets/app.js", "/sign/assets/app.css"} {
+	for _, p := range []string{"/sign/assets/app.js", "/sign/assets/app.css", "/sign/assets/ui.js", "/sign/assets/base.css"} {
 		r := get(t, h, "GET", p)
 		etag := r.Header.Get("ETag")
 		if etag == "" {

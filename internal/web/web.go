@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-//go:embed kyc/index.html kyc/app.css kyc/app.js
+//go:embed kyc/index.html kyc/app.css kyc/app.js shared/ui.js shared/base.css
 var kycFiles embed.FS
 
 // ContentSecurityPolicy is the policy of every hosted page response: only the page's own origin, no
@@ -31,9 +31,11 @@ type asset struct {
 
 // kycAssets maps each served path under /kyc/ to its file.
 var kycAssets = map[string]struct{ file, contentType, cacheControl string }{
-	"/kyc/":        {"kyc/index.html", "text/html; charset=utf-8", "no-store"},
-	"/kyc/app.js":  {"kyc/app.js", "text/javascript; charset=utf-8", "no-cache"},
-	"/kyc/app.css": {"kyc/app.css", "text/css; charset=utf-8", "no-cache"},
+	"/kyc/":         {"kyc/index.html", "text/html; charset=utf-8", "no-store"},
+	"/kyc/app.js":   {"kyc/app.js", "text/javascript; charset=utf-8", "no-cache"},
+	"/kyc/app.css":  {"kyc/app.css", "text/css; charset=utf-8", "no-cache"},
+	"/kyc/ui.js":    {"shared/ui.js", "text/javascript; charset=utf-8", "no-cache"},
+	"/kyc/base.css": {"shared/base.css", "text/css; charset=utf-8", "no-cache"},
 }
 
 // KYCPage serves the hosted KYC page and its assets under /kyc/: /kyc/ is the page, /kyc/app.js and

@@ -54,7 +54,9 @@ func TestKYCPageAssets(t *testing.T) {
 		{"/kyc/", "text/html; charset=utf-8", "no-store", `<script src="/kyc/app.js" defer></script>`},
 		{"/kyc/?code=dinie_bsc_test_x", "text/html; charset=utf-8", "no-store", `<link rel="stylesheet" href="/kyc/app.css">`},
 		{"/kyc/app.js", "text/javascript; charset=utf-8", "no-cache", "history.replaceState"},
-		{"/kyc/app.css", "text/css; charset=utf-8", "no-cache", ":root"},
+		{"/kyc/app.css", "text/css; charset=utf-8", "no-cache", ".hint"},
+		{"/kyc/base.css", "text/css; charset=utf-8", "no-cache", ":root"},
+		{"/kyc/ui.js", "text/javascript; charset=utf-8", "no-cache", "window.DinieUI"},
 	} {
 		r := get(t, h, "GET", tc.path)
 		b := body(t, r)

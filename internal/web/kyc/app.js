@@ -88,44 +88,6 @@
   // ---------------------------------------------------------------------------------------------
   // HTTP
 
-  class ApiError extends Error {
-    constructor(status, problem) {
-      const p = problem && typeof problem === 'object' ? problem : {};
-      super(p.detail || 'HTTP ' + status);
-      this.status = status;
-      this.code = typeof p.code === 'string' ? p.code : '';
-      this.detail = typeof p.detail === 'string' ? p.detail : '';
-      this.fields = Array.isArray(p.errors) ? p.errors : [];
-    }
-  }
-
-  async function send(url, init) {
-    let res;
-    try {
-      res = await fetch(url, Object.assign({ cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' }, init));
-    } catch (e) {
-      throw new ApiError(0, { code: 'network' });
-    }
-    let text = '';
-    try {
-      text = await res.text();
-    } catch (e) {
-      throw new ApiError(0, { code: 'network' });
-    }
-    let data = null;
-    if (text) {
-      try {
-        data = JSON.parse(text);
-      } catch (e) {
-        data = null;
-      }
-    }
-    if (!res.ok) {
-      throw new ApiError(res.status, data);
-    }
-    return data;
-  }
-
   // api calls the API with the session token; a 401 ends the session.
   async function api(method, path, body) {
     if (!token || Date.now() >= tokenExpiresAt) {
@@ -177,54 +139,14 @@
     }
   }
 
+  const { ApiError, send, $, el, setError } = window.DinieUI;
+
   function describe(err) {
-    if (!(err instanceof ApiError)) {
-      return { message: MESSAGES.internal_error, detail: err && err.message ? String(err.message) : '' };
-    }
-    let message = MESSAGES[err.code];
-    if (!message) {
-      message = err.status >= 500 ? MESSAGES.internal_error : 'Não foi possível concluir. Confira e tente novamente.';
-    }
-    let detail = err.detail;
-    if (err.code === 'validation_failed' && err.fields.length > 0) {
-      detail = err.fields.map(function (f) { return f.detail; }).filter(Boolean).join('; ');
-    }
-    return { message: message, detail: detail };
+    return window.DinieUI.describe(err, MESSAGES);
   }
 
   // ---------------------------------------------------------------------------------------------
   // DOM helpers
-
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, attrs) {
-    const n = document.createElement(tag);
-    if (attrs) {
-      for (const k of Object.keys(attrs)) {
-        const v = attrs[k];
-        if (v === null || v === undefined || v === false) {
-          continue;
-        }
-        if (k === 'class') {
-          n.className = v;
-        } else if (v === true) {
-          n.setAttribute(k, '');
-        } else {
-          n.setAttribute(k, String(v));
-        }
-      }
-    }
-    for (let i = 2; i < arguments.length; i++) {
-      const c = arguments[i];
-      if (c === null || c === undefined || c === false) {
-        continue;
-      }
-      n.append(c);
-    }
-    return n;
-  }
 
   function errorNode(e) {
     const p = el('p', { class: 'error', role: 'alert' }, e.message);
@@ -234,18 +156,7 @@
     return p;
   }
 
-  function setError(node, e) {
-    node.replaceChildren();
-    if (!e) {
-      node.hidden = true;
-      return;
-    }
-    node.append(e.message);
-    if (e.detail && e.detail !== e.message) {
-      node.append(el('span', { class: 'detail' }, e.detail));
-    }
-    node.hidden = false;
-  }
+
 
   function megabytes(n) {
     return (n / (1024 * 1024)).toFixed(1).replace('.', ',');
