@@ -28,7 +28,7 @@ func scanCustomer(r scanner) (lending.Customer, error) {
 	c.LegalNature, c.Status = lending.LegalNature(nature), lending.CustomerStatus(status)
 	c.ExternalID, c.Name, c.TradingName = fromNullString(externalID), fromNullString(name), fromNullString(tradingName)
 	if kyc.Valid {
-		if err := json.Unmarshal([]byte(kyc.String), &c.KYC); err != nil {
+		if c.KYC, err = decodedKYC.decode(kyc.String); err != nil {
 			return c, fmt.Errorf("store: customer %s: decode kyc: %w", c.ID, err)
 		}
 		if c.KYC == nil { // stored as "null": keep the non-nil/nil distinction the column's NULL carries
