@@ -29,6 +29,8 @@ type Store struct {
 	rdb     *sql.DB
 	dialect dialect
 	clock   clock.Clock
+	// batch groups SQLite transactions into shared commits (nil on PostgreSQL, or when disabled).
+	batch *batcher
 }
 
 // Options tune Open.
@@ -37,6 +39,8 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConns bounds the SQLite read pool or the PostgreSQL pool (default 4 × GOMAXPROCS, at least 10).
 	MaxConns int
+	// NoGroupCommit makes every SQLite transaction commit (and fsync) alone instead of in groups.
+	NoGroupCommit bool
 }
 
 // IsPostgresURL reports whether dsn names a PostgreSQL database rather than a SQLite file.
@@ -72,6 +76,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.dialect.name() == "sqlite" && !opts.NoGroupCommit {
+		s.batch = newBatcher(s)
 	}
 	return s, nil
 }
@@ -129,6 +136,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
 	err := s.db.Close()
 	if s.rdb != s.db {
 		err = errors.Join(err, s.rdb.Close())
@@ -140,11 +150,16 @@ func (s *Store) Close() error {
 type Tx struct {
 	tx *sql.Tx
 	s  *Store
+	// detached: the transaction is one of a group (see batcher); its statements ignore cancellation.
+	detached bool
 }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise (also when fn
 // panics). fn must not keep tx after it returns.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.batch != nil {
+		return s.batch.submit(ctx, fn)
+	}
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -194,7 +209,12 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 
 func (s *Store) reader() conn { return conn{q: s.rdb, d: s.dialect} }
 func (s *Store) writer() conn { return conn{q: s.db, d: s.dialect} }
-func (tx *Tx) conn() conn     { return conn{q: tx.tx, d: tx.s.dialect} }
+func (tx *Tx) conn() conn {
+	if tx.detached {
+		return conn{q: detachedQuerier{tx.tx}, d: tx.s.dialect}
+	}
+	return conn{q: tx.tx, d: tx.s.dialect}
+}
 
 // Instants are stored as microseconds since the Unix epoch: exact for epoch seconds, ordered, and the
 // same type on both engines.
