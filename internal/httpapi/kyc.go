@@ -124,26 +124,12 @@ func (s *Server) receiveKYC(w http.ResponseWriter, r *http.Request, p auth.Princ
 			f[k] = want
 		}
 	}
-	var missing []lending.FieldError
-	for _, k := range []string{"evidence_type", "requirement_id", "attachment_type"} {
-		if f[k] == "" {
-			missing = append(missing, lending.FieldError{Param: k, Detail: k + " is required", Code: lending.CodeMissingRequiredField})
-		}
-	}
 	byValue := lending.EvidenceByValue(f["evidence_type"])
-	if !byValue && !form.hasFile {
-		missing = append(missing, lending.FieldError{Param: "file", Detail: "send the document as the part `file`", Code: lending.CodeMissingRequiredField})
-	}
-	if byValue && f["value"] == "" {
-		missing = append(missing, lending.FieldError{Param: "value", Detail: "send the e-mail address as the part `value`", Code: lending.CodeMissingRequiredField})
-	}
-	if len(missing) > 0 {
-		names := make([]string, len(missing))
-		for i, m := range missing {
-			names[i] = m.Param
-		}
-		return &lending.Error{Code: lending.CodeMissingRequiredField, Fields: missing,
-			Detail: "missing multipart part(s): " + strings.Join(names, ", ")}
+	// A document comes as the part `file`, an e-mail as the part `value`.
+	if err := required(map[string]bool{"evidence_type": f["evidence_type"] != "", "requirement_id": f["requirement_id"] != "",
+		"attachment_type": f["attachment_type"] != "", "file": byValue || form.hasFile, "value": !byValue || f["value"] != ""},
+		"evidence_type", "requirement_id", "attachment_type", "file", "value"); err != nil {
+		return err
 	}
 	if byValue && form.hasFile {
 		return lending.FieldErrorf(lending.CodeInvalidField, "file", "evidence_type %s is sent as `value`, not as a file", f["evidence_type"])
