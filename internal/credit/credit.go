@@ -142,38 +142,29 @@ const sweepBatch = 100
 // ExpireDue expires every available offer past valid_until, in every scope (each scope's own clock), and
 // returns how many it expired.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n := 0
-		err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-			due, err := tx.DueCreditOffersAnyScope(ctx, s.Clock.Base.Now(), sweepBatch)
-			if err != nil {
-				return err
-			}
-			for _, o := range due {
-				now, err := s.Clock.Within(tx).Now(ctx, o.Scope)
-				if err != nil {
-					return err
-				}
-				out, err := o.Expire(now, false)
-				if err != nil {
-					return err
-				}
-				if err := tx.SaveCreditOffer(ctx, out); err != nil {
-					return err
-				}
-				if err := s.emitOffer(ctx, tx, lending.EventCreditOfferExpired, out); err != nil {
-					return err
-				}
-			}
-			n = len(due)
-			return nil
-		})
-		total += n
-		if err != nil || n < sweepBatch {
-			return total, err
+	return s.Store.InBatches(ctx, sweepBatch, func(tx *store.Tx) (int, error) {
+		due, err := tx.DueCreditOffersAnyScope(ctx, s.Clock.Base.Now(), sweepBatch)
+		if err != nil {
+			return 0, err
 		}
-	}
+		for _, o := range due {
+			now, err := s.Clock.Within(tx).Now(ctx, o.Scope)
+			if err != nil {
+				return 0, err
+			}
+			out, err := o.Expire(now, false)
+			if err != nil {
+				return 0, err
+			}
+			if err := tx.SaveCreditOffer(ctx, out); err != nil {
+				return 0, err
+			}
+			if err := s.emitOffer(ctx, tx, lending.EventCreditOfferExpired, out); err != nil {
+				return 0, err
+			}
+		}
+		return len(due), nil
+	})
 }
 
 // AnalyzeWorker runs credit analyses.

@@ -406,53 +406,50 @@ const sweepBatch = 100
 // offers become usable again if still valid, else expire (with credit_offer.expired). It returns how many
 // it cancelled.
 func (s *Service) CancelUnsigned(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n := 0
-		err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-			due, err := tx.DueUnsignedLoans(ctx, s.Clock.Base.Now(), sweepBatch)
-			if err != nil {
-				return err
+	return s.Store.InBatches(ctx, sweepBatch, func(tx *store.Tx) (int, error) {
+		due, err := tx.DueUnsignedLoans(ctx, s.Clock.Base.Now(), sweepBatch)
+		if err != nil {
+			return 0, err
+		}
+		for _, l := range due {
+			if err := s.cancel(ctx, tx, l); err != nil {
+				return 0, err
 			}
-			n = len(due)
-			for _, l := range due {
-				now, err := s.Clock.Within(tx).Now(ctx, l.Scope)
-				if err != nil {
-					return err
-				}
-				cancelled, err := l.Cancel(now, false)
-				if err != nil {
-					return err
-				}
-				if err := tx.SaveLoan(ctx, cancelled); err != nil {
-					return err
-				}
-				o, err := tx.CreditOfferForUpdate(ctx, l.Scope, l.CreditOfferID)
-				if err != nil {
-					return err
-				}
-				released := o.Release(now)
-				if err := tx.SaveCreditOffer(ctx, released); err != nil {
-					return err
-				}
-				if released.Status == lending.OfferExpired && o.Status != lending.OfferExpired {
-					// Its time ran out while the loan held it: the expiry the sweep skipped happens now.
-					if _, err := s.Events.Emit(ctx, tx, o.Scope, lending.EventCreditOfferExpired,
-						wire.CreditOfferEventData(released), s.Clock.Base.Now()); err != nil {
-						return err
-					}
-				}
-				if err := s.emit(ctx, tx, lending.EventLoanCancelled, cancelled, nil, nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		total += n
-		if err != nil || n < sweepBatch {
-			return total, err
+		}
+		return len(due), nil
+	})
+}
+
+// cancel cancels unsigned loan l in tx and releases its offer (which expires, with its event, if its
+// time ran out while the loan held it).
+func (s *Service) cancel(ctx context.Context, tx *store.Tx, l lending.Loan) error {
+	now, err := s.Clock.Within(tx).Now(ctx, l.Scope)
+	if err != nil {
+		return err
+	}
+	cancelled, err := l.Cancel(now, false)
+	if err != nil {
+		return err
+	}
+	if err := tx.SaveLoan(ctx, cancelled); err != nil {
+		return err
+	}
+	o, err := tx.CreditOfferForUpdate(ctx, l.Scope, l.CreditOfferID)
+	if err != nil {
+		return err
+	}
+	released := o.Release(now)
+	if err := tx.SaveCreditOffer(ctx, released); err != nil {
+		return err
+	}
+	if released.Status == lending.OfferExpired && o.Status != lending.OfferExpired {
+		// The expiry the sweep skipped while the loan held the offer happens now.
+		if _, err := s.Events.Emit(ctx, tx, o.Scope, lending.EventCreditOfferExpired,
+			wire.CreditOfferEventData(released), s.Clock.Base.Now()); err != nil {
+			return err
 		}
 	}
+	return s.emit(ctx, tx, lending.EventLoanCancelled, cancelled, nil, nil)
 }
 
 // AccrueArrears brings every overdue installment's late charges up to today, each scope by its own
@@ -479,32 +476,28 @@ func (s *Service) AccrueArrears(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		for {
-			n := 0
-			err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-				ins, err := tx.InstallmentsToAccrue(ctx, a, sweepBatch)
-				if err != nil {
-					return err
-				}
-				n = len(ins)
-				for _, in := range ins {
-					next, changed, err := in.Accrue(today, s.Late, nows[i])
-					if err != nil || !changed {
-						return err
-					}
-					if err := tx.SaveInstallment(ctx, next); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			total += n
+		n, err := s.Store.InBatches(ctx, sweepBatch, func(tx *store.Tx) (int, error) {
+			ins, err := tx.InstallmentsToAccrue(ctx, a, sweepBatch)
 			if err != nil {
-				return total, err
+				return 0, err
 			}
-			if n < sweepBatch {
-				break
+			for _, in := range ins {
+				next, changed, err := in.Accrue(today, s.Late, nows[i])
+				if err != nil {
+					return 0, err
+				}
+				if !changed {
+					continue
+				}
+				if err := tx.SaveInstallment(ctx, next); err != nil {
+					return 0, err
+				}
 			}
+			return len(ins), nil
+		})
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, nil

@@ -182,6 +182,28 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return nil
 }
 
+// InBatches runs fn in one transaction after another for as long as fn reports a full batch: fn does up
+// to batch items of some work and returns how many it did. Sweeps use it so that no transaction grows
+// with the backlog. It returns the items done in all, and the first error.
+func (s *Store) InBatches(ctx context.Context, batch int, fn func(tx *Tx) (int, error)) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.InTx(ctx, func(tx *Tx) error {
+			var err error
+			n, err = fn(tx)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
