@@ -318,6 +318,8 @@ func TestLifecycleAgainstServer(t *testing.T) {
 	if ls, err := finished.LoanStatus(); err != nil || ls.ID != loan.ID {
 		t.Errorf("loan.finished: %+v, %v", ls, err)
 	}
+	// Deliveries are concurrent and unordered: wait for the payment's event too before taking stock.
+	pr := must[*client.Event](t)(rc.waitFor(ctx, client.EventLoanPaymentReceived))
 	evs, refused := rc.received()
 	if len(refused) > 0 {
 		t.Errorf("refused deliveries: %v", refused)
@@ -336,7 +338,6 @@ func TestLifecycleAgainstServer(t *testing.T) {
 			t.Errorf("no %s event among %v", want, seen)
 		}
 	}
-	pr := must[*client.Event](t)(rc.waitFor(ctx, client.EventLoanPaymentReceived))
 	if p, err := pr.LoanPaymentReceived(); err != nil || p.Payment.Amount <= 0 || p.Payment.InstallmentNumber < 1 {
 		t.Errorf("loan.payment_received %+v, %v", p, err)
 	}
