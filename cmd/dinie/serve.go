@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	publicURL := fs.String("public-url", "", "the server's address as customers' browsers reach it, for the hosted KYC and signing pages (default: http:// and --addr)")
 	debug := fs.Bool("debug", false, "log at debug level")
+	pprofAddr := fs.String("pprof-addr", "", "also serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private (default: off)")
 	workers := fs.Bool("workers", true, "also run the job workers (webhook deliveries and other asynchronous work); false leaves them to `dinie worker` processes")
 	var wf workerFlags
 	wf.register(fs)
@@ -102,6 +104,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 
 	go purgeIdempotencyKeys(ctx, st, clk, log)
+	if *pprofAddr != "" {
+		stopProfiler, err := serveProfiler(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -268,4 +277,23 @@ func publicBase(configured, addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// serveProfiler serves net/http/pprof on addr, on its own listener and mux so that the profiler is never
+// reachable through the API's address. It returns a function that stops it.
+func serveProfiler(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }

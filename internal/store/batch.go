@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -99,6 +98,7 @@ func (b *batcher) run(group []batchRequest) {
 		}
 	}
 	defer finish()
+	b.s.prepareWanted(context.Background())
 	// The group's transaction is not the callers': one caller going away must not roll back the others'.
 	sqlTx, err := b.s.db.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -159,20 +159,4 @@ func (b *batcher) runOne(tx *Tx, r batchRequest) (res batchResult) {
 		}
 	}()
 	return batchResult{err: r.fn(tx)}
-}
-
-// detachedQuerier runs a grouped transaction's statements without their callers' cancellation: on
-// SQLite an interrupted statement rolls back the whole transaction, the other callers' work included.
-type detachedQuerier struct{ tx *sql.Tx }
-
-func (d detachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return d.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (d detachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (d detachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }

@@ -109,26 +109,35 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, k IdempotencyKey, req
 
 // CompleteIdempotencyKey stores the response to the request that reserved k.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, k IdempotencyKey, resp StoredResponse) error {
-	_, err := s.writer().exec(ctx, `UPDATE idempotency_keys SET status_code = ?, response_headers = ?, response_body = ?
-		WHERE partner_id = ? AND environment = ? AND idem_key = ?`,
-		resp.Status, resp.Headers, resp.Body, k.Scope.PartnerID, string(k.Scope.Environment), k.Key)
-	return err
+	return s.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `UPDATE idempotency_keys SET status_code = ?, response_headers = ?, response_body = ?
+			WHERE partner_id = ? AND environment = ? AND idem_key = ?`,
+			resp.Status, resp.Headers, resp.Body, k.Scope.PartnerID, string(k.Scope.Environment), k.Key)
+		return err
+	})
 }
 
 // ReleaseIdempotencyKey forgets an unfinished reservation (the request failed without effect), so a
 // retry runs afresh.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, k IdempotencyKey) error {
-	_, err := s.writer().exec(ctx, `DELETE FROM idempotency_keys
-		WHERE partner_id = ? AND environment = ? AND idem_key = ? AND status_code IS NULL`,
-		k.Scope.PartnerID, string(k.Scope.Environment), k.Key)
-	return err
+	return s.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `DELETE FROM idempotency_keys
+			WHERE partner_id = ? AND environment = ? AND idem_key = ? AND status_code IS NULL`,
+			k.Scope.PartnerID, string(k.Scope.Environment), k.Key)
+		return err
+	})
 }
 
 // PurgeIdempotencyKeys deletes keys that expired before now and returns how many.
 func (s *Store) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.writer().exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, toMicros(now))
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	var n int64
+	err := s.write(ctx, func(c conn) error {
+		res, err := c.exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, toMicros(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }

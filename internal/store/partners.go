@@ -179,8 +179,10 @@ func (s *Store) RevokeCredential(ctx context.Context, scope lending.Scope, clien
 // TouchCredential records that clientID was used at now. To keep authenticated reads from turning into
 // writes, it only writes when the stored last_used_at is older than granularity.
 func (s *Store) TouchCredential(ctx context.Context, clientID string, now time.Time, granularity time.Duration) error {
-	_, err := s.writer().exec(ctx, `UPDATE credentials SET last_used_at = ?
-		WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-		toMicros(now), clientID, toMicros(now.Add(-granularity)))
-	return err
+	return s.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `UPDATE credentials SET last_used_at = ?
+			WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+			toMicros(now), clientID, toMicros(now.Add(-granularity)))
+		return err
+	})
 }

@@ -72,9 +72,11 @@ func endpointArgs(e lending.WebhookEndpoint) []any {
 
 // CreateWebhookEndpoint inserts e.
 func (s *Store) CreateWebhookEndpoint(ctx context.Context, e lending.WebhookEndpoint) error {
-	_, err := s.writer().exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, endpointArgs(e)...)
-	return err
+	return s.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, endpointArgs(e)...)
+		return err
+	})
 }
 
 func endpointInScope(ctx context.Context, c conn, scope lending.Scope, id, suffix string) (lending.WebhookEndpoint, error) {
@@ -314,31 +316,42 @@ const (
 // attempt at or before now), and not in flight. A claim lasts until lease; a job that dies with its
 // process leaves a claim that expires, so its rescued job can attempt again.
 func (s *Store) ClaimAttempt(ctx context.Context, id string, now time.Time, lease time.Time) (ClaimOutcome, time.Time, error) {
-	res, err := s.writer().exec(ctx, `UPDATE webhook_deliveries SET in_flight_until = ?
-		WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? AND (in_flight_until IS NULL OR in_flight_until < ?)`,
-		toMicros(lease), id, toMicros(now), toMicros(now))
+	outcome, until := NotDue, time.Time{}
+	err := s.write(ctx, func(c conn) error {
+		res, err := c.exec(ctx, `UPDATE webhook_deliveries SET in_flight_until = ?
+			WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? AND (in_flight_until IS NULL OR in_flight_until < ?)`,
+			toMicros(lease), id, toMicros(now), toMicros(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			outcome = Claimed
+			return err
+		}
+		var inFlightUntil sql.NullInt64
+		err = c.queryRow(ctx, `SELECT in_flight_until FROM webhook_deliveries WHERE id = ? AND status = 'pending'`, id).Scan(&inFlightUntil)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (!inFlightUntil.Valid || inFlightUntil.Int64 < toMicros(now))) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		outcome, until = InFlight, fromMicros(inFlightUntil.Int64)
+		return nil
+	})
 	if err != nil {
 		return NotDue, time.Time{}, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return Claimed, time.Time{}, err
-	}
-	var until sql.NullInt64
-	err = s.writer().queryRow(ctx, `SELECT in_flight_until FROM webhook_deliveries WHERE id = ? AND status = 'pending'`, id).Scan(&until)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!until.Valid || until.Int64 < toMicros(now))) {
-		return NotDue, time.Time{}, nil
-	}
-	if err != nil {
-		return NotDue, time.Time{}, err
-	}
-	return InFlight, fromMicros(until.Int64), nil
+	return outcome, until, nil
 }
 
 // FailDelivery marks delivery id failed without an attempt (its endpoint was deleted or disabled).
 func (s *Store) FailDelivery(ctx context.Context, id string, now time.Time) error {
-	_, err := s.writer().exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL,
-		in_flight_until = NULL, updated_at = ? WHERE id = ? AND status = 'pending'`, toMicros(now), id)
-	return err
+	return s.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL,
+			in_flight_until = NULL, updated_at = ? WHERE id = ? AND status = 'pending'`, toMicros(now), id)
+		return err
+	})
 }
 
 // ReopenDelivery puts delivery id of scope back to pending, due at now, for a resend, and returns it;
