@@ -69,11 +69,13 @@ type Credentials interface {
 
 // Authenticator issues and verifies tokens.
 type Authenticator struct {
-	creds  Credentials
-	clock  clock.Clock
-	active store.SigningKey
-	keys   map[string][]byte
-	parser *jwt.Parser
+	creds     Credentials
+	clock     clock.Clock
+	active    store.SigningKey
+	keys      map[string][]byte
+	parser    *jwt.Parser
+	tokens    tokenCache
+	credCache credentialCache
 }
 
 // New returns an Authenticator whose signing key is loaded from (or, the first time, created in) the
@@ -193,13 +195,9 @@ func (a *Authenticator) Verify(ctx context.Context, bearer string) (Principal, e
 	if !ok {
 		return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
 	}
-	var c claims
-	_, err := a.parser.ParseWithClaims(raw, &c, a.keyFor)
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return Principal{}, lending.Errorf(lending.CodeTokenExpired, "the access token has expired; request a new one")
-	case err != nil:
-		return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
+	c, err := a.parse(raw)
+	if err != nil {
+		return Principal{}, err
 	}
 	if c.CustomerID != "" {
 		env, ok := lending.ParseEnvironment(c.Environment)
@@ -210,12 +208,17 @@ func (a *Authenticator) Verify(ctx context.Context, bearer string) (Principal, e
 		return Principal{Scope: lending.Scope{PartnerID: c.PartnerID, Environment: env}, ClientID: session,
 			CustomerID: c.CustomerID}, nil
 	}
-	cred, err := a.creds.CredentialByClientID(ctx, c.Subject)
-	if errors.Is(err, store.ErrNotFound) {
-		return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
-	}
-	if err != nil {
-		return Principal{}, err
+	cred, ok := a.credCache.get(c.Subject)
+	if !ok {
+		readAt := time.Now()
+		cred, err = a.creds.CredentialByClientID(ctx, c.Subject)
+		if errors.Is(err, store.ErrNotFound) {
+			return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
+		}
+		if err != nil {
+			return Principal{}, err
+		}
+		a.credCache.put(cred, readAt)
 	}
 	if cred.PartnerID != c.PartnerID || string(cred.Environment) != c.Environment {
 		return Principal{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
@@ -242,10 +245,39 @@ func (a *Authenticator) keyFor(t *jwt.Token) (any, error) {
 	return k, nil
 }
 
+// parse verifies a token (without its prefix) and returns its claims; errors as Verify's.
+func (a *Authenticator) parse(raw string) (claims, error) {
+	if c, ok := a.tokens.get(raw); ok {
+		if !a.clock.Now().Before(c.ExpiresAt.Time) { // as the parser's check: valid while now < exp
+			a.tokens.forget(raw)
+			return claims{}, lending.Errorf(lending.CodeTokenExpired, "the access token has expired; request a new one")
+		}
+		return c, nil
+	}
+	var c claims
+	_, err := a.parser.ParseWithClaims(raw, &c, a.keyFor)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return claims{}, lending.Errorf(lending.CodeTokenExpired, "the access token has expired; request a new one")
+	case err != nil:
+		return claims{}, lending.Errorf(lending.CodeInvalidToken, "the access token is not valid")
+	}
+	a.tokens.put(raw, c)
+	return c, nil
+}
+
+// Forget drops what the Authenticator remembers of credential clientID; call it when this process
+// revokes or changes the credential, so the change applies to the very next request.
+func (a *Authenticator) Forget(clientID string) { a.credCache.forget(clientID) }
+
 // touch records the use of cred at most once per touchGranularity, so that reads stay reads.
 func (a *Authenticator) touch(ctx context.Context, cred lending.Credential, now time.Time) error {
 	if cred.LastUsedAt != nil && now.Sub(*cred.LastUsedAt) < touchGranularity {
 		return nil
 	}
-	return a.creds.TouchCredential(ctx, cred.ClientID, now, touchGranularity)
+	if err := a.creds.TouchCredential(ctx, cred.ClientID, now, touchGranularity); err != nil {
+		return err
+	}
+	a.credCache.touched(cred.ClientID, now)
+	return nil
 }

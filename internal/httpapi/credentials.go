@@ -213,6 +213,7 @@ func (s *Server) revokeCredential(w http.ResponseWriter, r *http.Request, p auth
 	if _, err := s.cfg.Store.RevokeCredential(r.Context(), p.Scope, r.PathValue("client_id"), s.cfg.Clock.Now()); err != nil {
 		return err
 	}
+	s.cfg.Auth.Forget(r.PathValue("client_id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
