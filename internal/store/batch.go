@@ -98,7 +98,6 @@ func (b *batcher) run(group []batchRequest) {
 		}
 	}
 	defer finish()
-	b.s.prepareWanted(context.Background())
 	// The group's transaction is not the callers': one caller going away must not roll back the others'.
 	sqlTx, err := b.s.db.BeginTx(context.Background(), nil)
 	if err != nil {

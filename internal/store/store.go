@@ -31,8 +31,6 @@ type Store struct {
 	clock   clock.Clock
 	// batch groups SQLite transactions into shared commits (nil on PostgreSQL, or when disabled).
 	batch *batcher
-	// stmts and rstmts hold prepared statements for db and rdb (SQLite only; nil on PostgreSQL).
-	stmts, rstmts *stmtCache
 }
 
 // Options tune Open.
@@ -97,29 +95,25 @@ func (s *Store) openSQLite(path string, maxConns int) error {
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)"} {
+	// temp_store(MEMORY) keeps the savepoint journal of a group commit (see batcher) in memory: it only
+	// ever holds the pages one group changed, and it needs no durability.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
+	connector, err := newSQLiteConnector(dsn)
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}
+	w := sql.OpenDB(connector)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		w.Close()
-		return fmt.Errorf("store: open sqlite: %w", err)
-	}
+	r := sql.OpenDB(connector)
 	r.SetMaxOpenConns(maxConns)
 	r.SetMaxIdleConns(maxConns)
 	s.db, s.rdb, s.dialect = w, r, sqliteDialect{}
-	// The writer's one connection may be inside a transaction whenever a statement is first needed, so
-	// its statements are prepared between transactions; the read pool prepares on demand.
-	s.stmts, s.rstmts = newStmtCache(w, false), newStmtCache(r, true)
 	return nil
 }
 
@@ -144,10 +138,6 @@ func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
 	}
-	if s.stmts != nil {
-		s.stmts.close()
-		s.rstmts.close()
-	}
 	err := s.db.Close()
 	if s.rdb != s.db {
 		err = errors.Join(err, s.rdb.Close())
@@ -170,7 +160,6 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.batch != nil {
 		return s.batch.submit(ctx, fn)
 	}
-	s.prepareWanted(ctx)
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -226,66 +215,34 @@ type querier interface {
 type conn struct {
 	q querier
 	d dialect
-	// stmts, when set, caches prepared statements of the database q belongs to; tx is set when q is one
-	// of its transactions.
-	stmts *stmtCache
-	tx    *sql.Tx
-	// detached: the statements ignore the caller's cancellation (see batcher).
+	// detached: the statements ignore the caller's cancellation (see Tx.detached).
 	detached bool
-}
-
-// prepared returns the cached prepared statement for query, bound to c's transaction if it has one, or
-// nil to run the query unprepared.
-func (c conn) prepared(ctx context.Context, query string) *sql.Stmt {
-	if c.stmts == nil {
-		return nil
-	}
-	st := c.stmts.get(ctx, query)
-	if st == nil || c.tx == nil {
-		return st
-	}
-	return c.tx.StmtContext(ctx, st)
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if c.detached {
 		ctx = context.WithoutCancel(ctx)
 	}
-	query = c.d.rebind(query)
-	if st := c.prepared(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return c.q.ExecContext(ctx, query, args...)
+	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
 }
 
-// query runs a statement that returns rows. Inside a transaction it runs unprepared: a cached statement
-// is one compiled statement per connection, and a transaction that ran the same query again while
-// reading these rows would reset them.
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if c.detached {
 		ctx = context.WithoutCancel(ctx)
 	}
-	query = c.d.rebind(query)
-	if c.tx == nil {
-		if st := c.prepared(ctx, query); st != nil {
-			return st.QueryContext(ctx, args...)
-		}
-	}
-	return c.q.QueryContext(ctx, query, args...)
+	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
 }
 
-// queryRow runs a statement that returns at most one row; scan its result before running another
-// statement on the same transaction.
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if c.detached {
 		ctx = context.WithoutCancel(ctx)
 	}
-	query = c.d.rebind(query)
-	if st := c.prepared(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return c.q.QueryRowContext(ctx, query, args...)
+	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
 }
+
+func (s *Store) reader() conn { return conn{q: s.rdb, d: s.dialect} }
+func (s *Store) writer() conn { return conn{q: s.db, d: s.dialect} }
+func (tx *Tx) conn() conn     { return conn{q: tx.tx, d: tx.s.dialect, detached: tx.detached} }
 
 // write runs fn, a single-statement write outside any transaction of the caller's. On SQLite with
 // group commit it joins the next group (so it shares that group's fsync instead of paying one of its
@@ -295,20 +252,6 @@ func (s *Store) write(ctx context.Context, fn func(c conn) error) error {
 		return s.InTx(ctx, func(tx *Tx) error { return fn(tx.conn()) })
 	}
 	return fn(s.writer())
-}
-
-func (s *Store) reader() conn { return conn{q: s.rdb, d: s.dialect, stmts: s.rstmts} }
-func (s *Store) writer() conn { return conn{q: s.db, d: s.dialect, stmts: s.stmts} }
-func (tx *Tx) conn() conn {
-	return conn{q: tx.tx, d: tx.s.dialect, stmts: tx.s.stmts, tx: tx.tx, detached: tx.detached}
-}
-
-// prepareWanted prepares the writer's statements that transactions asked for since the last call. It
-// runs before a transaction begins, when the writer's connection is free (or only River holds it).
-func (s *Store) prepareWanted(ctx context.Context) {
-	if s.stmts != nil {
-		s.stmts.prepareWanted(ctx)
-	}
 }
 
 func toMicros(t time.Time) int64 { return t.UnixMicro() }
