@@ -19,6 +19,7 @@ import (
 // workerFlags tune the job workers, in `serve` and in `worker`.
 type workerFlags struct {
 	webhookWorkers int
+	jobWorkers     int
 	poll           time.Duration
 	rescueAfter    time.Duration
 	retryScale     float64
@@ -27,6 +28,7 @@ type workerFlags struct {
 
 func (wf *workerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&wf.webhookWorkers, "webhook-workers", 50, "webhook deliveries attempted at once")
+	fs.IntVar(&wf.jobWorkers, "job-workers", 100, "other jobs (enrichment, credit analysis, disbursements, sweeps) run at once")
 	fs.DurationVar(&wf.poll, "job-poll-interval", 200*time.Millisecond, "how often idle workers look for due jobs")
 	fs.DurationVar(&wf.rescueAfter, "job-rescue-after", time.Minute, "a job running this long is taken to have died with its process and runs again (at least 30s, the longest a job may run)")
 	fs.Float64Var(&wf.retryScale, "webhook-retry-scale", 1, "multiplies the webhook retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); for tests")
@@ -44,7 +46,7 @@ func (wf workerFlags) platform(st *store.Store, d dbFlags, log *slog.Logger, wit
 	return platform.New(platform.Config{
 		Store: st, Clock: clock.System{}, Logger: log, Blobs: blobs, Work: withWorkers, AllowPrivateLive: wf.privateLive,
 		PublicURL: publicURL,
-		Jobs:      jobs.Config{WebhookWorkers: wf.webhookWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter},
+		Jobs:      jobs.Config{WebhookWorkers: wf.webhookWorkers, JobWorkers: wf.jobWorkers, PollInterval: wf.poll, RescueAfter: wf.rescueAfter},
 		RetrySchedule: func(n int) (time.Duration, bool) {
 			d, ok := webhook.RetryDelay(n, rand.Float64)
 			return time.Duration(float64(d) * scale), ok

@@ -59,10 +59,7 @@ func (s *Service) Register(ctx context.Context, scope lending.Scope, in lending.
 		}
 		created = true
 		// Enrichment leads to KYC; credit analysis runs beside it.
-		if err := s.Jobs.Insert(ctx, tx, jobs.EnrichCustomer{CustomerID: c.ID}, nil); err != nil {
-			return err
-		}
-		return s.Jobs.Insert(ctx, tx, jobs.AnalyzeCredit{CustomerID: c.ID}, nil)
+		return s.Jobs.InsertMany(ctx, tx, jobs.EnrichCustomer{CustomerID: c.ID}, jobs.AnalyzeCredit{CustomerID: c.ID})
 	})
 	return c, created, err
 }

@@ -48,6 +48,9 @@ type Config struct {
 	Workers *river.Workers
 	// WebhookWorkers is how many deliveries run at once (default 50).
 	WebhookWorkers int
+	// JobWorkers is how many other jobs run at once (default 100). Jobs mostly wait for the database,
+	// and a backlog drains at most this many jobs per fetch.
+	JobWorkers int
 	// PollInterval is how often idle workers look for due jobs (default 200 ms; lower in tests).
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay running before it is taken to have died with its
@@ -91,6 +94,9 @@ func New(st *store.Store, cfg Config) (*Client, error) {
 	if cfg.WebhookWorkers <= 0 {
 		cfg.WebhookWorkers = 50
 	}
+	if cfg.JobWorkers <= 0 {
+		cfg.JobWorkers = 100
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 200 * time.Millisecond
 	}
@@ -105,9 +111,11 @@ func New(st *store.Store, cfg Config) (*Client, error) {
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
-		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
-		PollOnly:             true,
-		MaxAttempts:          25,
+		// After a fetch that filled every free worker, River fetches again when a worker frees up, but not
+		// sooner than this: with a backlog, a queue runs up to its workers' count per cooldown.
+		FetchCooldown: min(cfg.PollInterval, 20*time.Millisecond),
+		PollOnly:      true,
+		MaxAttempts:   25,
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
@@ -116,7 +124,7 @@ func New(st *store.Store, cfg Config) (*Client, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return Sweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 		}
 		rc.Queues = map[string]river.QueueConfig{
-			river.QueueDefault: {MaxWorkers: 20},
+			river.QueueDefault: {MaxWorkers: cfg.JobWorkers},
 			QueueWebhooks:      {MaxWorkers: cfg.WebhookWorkers},
 		}
 	}
@@ -130,6 +138,16 @@ func New(st *store.Store, cfg Config) (*Client, error) {
 // Insert adds a job in tx, so it exists exactly when tx commits.
 func (c *Client) Insert(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 	_, err := c.river.InsertTx(ctx, tx.SQL(), args, opts)
+	return err
+}
+
+// InsertMany adds several jobs with their default options in tx, in one statement.
+func (c *Client) InsertMany(ctx context.Context, tx *store.Tx, args ...river.JobArgs) error {
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a}
+	}
+	_, err := c.river.InsertManyTx(ctx, tx.SQL(), params)
 	return err
 }
 
