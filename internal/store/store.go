@@ -31,6 +31,8 @@ type Store struct {
 	clock   clock.Clock
 	// batch groups SQLite transactions into shared commits (nil on PostgreSQL, or when disabled).
 	batch *batcher
+	// checkpoints runs SQLite's WAL checkpoints off the writer (nil on PostgreSQL).
+	checkpoints *checkpointer
 }
 
 // Options tune Open.
@@ -77,8 +79,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.dialect.name() == "sqlite" && !opts.NoGroupCommit {
-		s.batch = newBatcher(s)
+	if s.dialect.name() == "sqlite" {
+		s.checkpoints = startCheckpointer(s)
+		if !opts.NoGroupCommit {
+			s.batch = newBatcher(s)
+		}
 	}
 	return s, nil
 }
@@ -96,8 +101,10 @@ func (s *Store) openSQLite(path string, maxConns int) error {
 	}
 	q := url.Values{}
 	// temp_store(MEMORY) keeps the savepoint journal of a group commit (see batcher) in memory: it only
-	// ever holds the pages one group changed, and it needs no durability.
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)", "temp_store(MEMORY)"} {
+	// ever holds the pages one group changed, and it needs no durability. wal_autocheckpoint(0): the
+	// checkpointer does it off the writer.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)",
+		"temp_store(MEMORY)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -137,6 +144,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
+	}
+	if s.checkpoints != nil {
+		s.checkpoints.close()
 	}
 	err := s.db.Close()
 	if s.rdb != s.db {
