@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,5 +81,39 @@ func TestClosedLoopShowsAStall(t *testing.T) {
 	r := runLoad(context.Background(), sh, o).result("t", "t", "req/s", "", sh, nil)
 	if r.Requests != 0 || r.Errors["timeout (still running at the end of the window)"] != 3 {
 		t.Errorf("%d requests, errors %v; want none finished and 3 late timeouts", r.Requests, r.Errors)
+	}
+}
+
+// TestParseFlagsServerOptions: --no-jobs and --server-arg reach the server the tool starts, and are
+// refused where they cannot apply.
+func TestParseFlagsServerOptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+		want    []string
+	}{
+		{args: []string{"--no-jobs", "create-customer", "token"}},
+		{args: []string{"--server-arg=--job-workers=20", "--server-arg", "--webhook-workers=10", "create-customer"},
+			want: []string{"--job-workers=20", "--webhook-workers=10"}},
+		{args: []string{"--no-jobs", "get-customer"}, wantErr: "needs the job workers"},
+		{args: []string{"--no-jobs", "all"}, wantErr: "needs the job workers"},
+		{args: []string{"--target", "http://127.0.0.1:1", "--no-jobs", "token"}, wantErr: "not with --target"},
+		{args: []string{"--target", "http://127.0.0.1:1", "--server-arg=--x", "token"}, wantErr: "not with --target"},
+	} {
+		c, _, err := parseFlags(tc.args, io.Discard)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: %v, want an error containing %q", tc.args, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if !slices.Equal([]string(c.serverArgs), tc.want) {
+			t.Errorf("%q: server args %q, want %q", tc.args, c.serverArgs, tc.want)
+		}
 	}
 }

@@ -41,8 +41,16 @@ type config struct {
 	maxInflight                    int
 	timeout, drain                 time.Duration
 	jobPoll                        string
+	serverArgs                     stringList
+	noJobs                         bool
 	jsonOut, keep                  bool
 }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 const usage = `usage: go run ./bench [flags] scenario...
 
@@ -91,6 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (config, []string, error) {
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "how long to wait after the load for answers still in flight and webhooks not yet delivered")
 	fs.StringVar(&c.jobPoll, "job-poll-interval", "", "passed to dinie serve --job-poll-interval (default: the server's)")
+	fs.Var(&c.serverArgs, "server-arg", "an extra argument for dinie serve, e.g. --server-arg=--job-workers=20 (repeatable)")
+	fs.BoolVar(&c.noJobs, "no-jobs", false, "start the server without job workers (dinie serve --workers=false): the jobs a request queues stay queued, so create-customer measures its transaction alone; only token and create-customer can run")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the results as JSON on stdout instead of a table")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, data, server log)")
 	if err := fs.Parse(args); err != nil {
@@ -107,8 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (config, []string, error) {
 	if c.duration <= 0 || c.warmup < 0 || c.maxInflight < 1 || c.customers < 0 {
 		return c, nil, errors.New("--duration must be positive, --warmup and --customers not negative, --max-inflight at least 1")
 	}
-	if c.target != "" && c.db != "" {
-		return c, nil, errors.New("--db is for the server the tool starts; not with --target")
+	if c.target != "" && (c.db != "" || c.noJobs || len(c.serverArgs) > 0) {
+		return c, nil, errors.New("--db, --no-jobs and --server-arg are for the server the tool starts; not with --target")
 	}
 	var names []string
 	for _, a := range fs.Args() {
@@ -124,6 +134,13 @@ func parseFlags(args []string, stderr io.Writer) (config, []string, error) {
 	if len(names) == 0 {
 		fs.Usage()
 		return c, nil, errors.New("name at least one scenario")
+	}
+	if c.noJobs {
+		for _, n := range names {
+			if n != "token" && n != "create-customer" {
+				return c, nil, fmt.Errorf("scenario %s needs the job workers; --no-jobs runs token and create-customer only", n)
+			}
+		}
 	}
 	return c, names, nil
 }

@@ -37,6 +37,12 @@ func (b *bench) configJSON() map[string]any {
 	default:
 		m["server"], m["engine"] = "started by the tool", "sqlite"
 	}
+	if c.noJobs {
+		m["job_workers"] = false
+	}
+	if len(c.serverArgs) > 0 {
+		m["server_args"] = []string(c.serverArgs)
+	}
 	return m
 }
 

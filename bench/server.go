@@ -125,6 +125,10 @@ func startServer(ctx context.Context, out io.Writer, tmp string, cfg config) (*p
 	if cfg.jobPoll != "" {
 		args = append(args, "--job-poll-interval", cfg.jobPoll)
 	}
+	if cfg.noJobs {
+		args = append(args, "--workers=false")
+	}
+	args = append(args, cfg.serverArgs...)
 	p, err := start(exec.Command(bin, args...), filepath.Join(tmp, "server.log"))
 	if err != nil {
 		return nil, err
