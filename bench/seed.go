@@ -12,6 +12,9 @@ import (
 // seedBatch is how many customers one seeding transaction inserts.
 const seedBatch = 5000
 
+// seedPause is how long seeding leaves SQLite's write lock to the server after each batch.
+const seedPause = 150 * time.Millisecond
+
 // seedStore inserts n customers straight into the database of the server the tool started (see
 // seedCustomers) and returns the ids of the last ones. The server keeps running meanwhile: SQLite's WAL
 // and busy timeout (PostgreSQL's row locks) let both write.
@@ -64,6 +67,12 @@ func (b *bench) seedStore(ctx context.Context, n int) ([]string, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+		// SQLite's write lock is not fair: a process that starts its next transaction at once keeps it,
+		// while the server's writer sleeps in its busy handler (up to 100 ms a try) and its job engine
+		// times out. Pausing longer than that after each batch lets the server write in between.
+		if b.srv.dsn != "" && !store.IsPostgresURL(b.srv.dsn) {
+			time.Sleep(seedPause)
 		}
 		if time.Since(report) > 5*time.Second {
 			report = time.Now()

@@ -254,9 +254,9 @@ func (s *Store) reader() conn { return conn{q: s.rdb, d: s.dialect} }
 func (s *Store) writer() conn { return conn{q: s.db, d: s.dialect} }
 func (tx *Tx) conn() conn     { return conn{q: tx.tx, d: tx.s.dialect, detached: tx.detached} }
 
-// write runs fn, a single-statement write outside any transaction of the caller's. On SQLite with
-// group commit it joins the next group (so it shares that group's fsync instead of paying one of its
-// own); elsewhere it runs in autocommit on the writer.
+// write runs fn, a small write made outside any transaction of the caller's. On SQLite with group
+// commit it runs as a transaction of the next group (sharing that group's fsync instead of paying one of
+// its own); elsewhere each of its statements runs in autocommit on the writer.
 func (s *Store) write(ctx context.Context, fn func(c conn) error) error {
 	if s.batch != nil {
 		return s.InTx(ctx, func(tx *Tx) error { return fn(tx.conn()) })
@@ -264,6 +264,8 @@ func (s *Store) write(ctx context.Context, fn func(c conn) error) error {
 	return fn(s.writer())
 }
 
+// Instants are stored as microseconds since the Unix epoch: exact for epoch seconds, ordered, and the
+// same type on both engines.
 func toMicros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
