@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dinie-oss/dinie/internal/auth"
@@ -245,9 +246,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeJSONAs(w, status, "application/json", v)
 }
 
+// encodeBuffers keeps the buffers answers are encoded into: an answer of a few KiB otherwise grows a
+// fresh buffer five or six times.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer put back in encodeBuffers (a rare huge answer is not kept).
+const maxPooledBuffer = 1 << 20
+
 func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			encodeBuffers.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false) // the API is not HTML: "<" stays "<"
 	err := enc.Encode(v)
 	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
