@@ -84,6 +84,16 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// token issues an access token for the fixture's first credential.
+func (f *fixture) token(t *testing.T) string {
+	t.Helper()
+	tok, err := f.a.IssueToken(context.Background(), f.id, f.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
+
 func wantCode(t *testing.T, what string, err error, code lending.Code) {
 	t.Helper()
 	var le *lending.Error
@@ -99,17 +109,14 @@ func TestVerifyRemembersTokensAndCredentials(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	tok, err := f.a.IssueToken(ctx, f.id, f.secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := f.a.Verify(ctx, tok.AccessToken)
+	tok := f.token(t)
+	first, err := f.a.Verify(ctx, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reads, touches := f.st.reads.Load(), f.st.touches.Load()
 	for range 100 {
-		p, err := f.a.Verify(ctx, tok.AccessToken)
+		p, err := f.a.Verify(ctx, tok)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,9 +128,9 @@ func TestVerifyRemembersTokensAndCredentials(t *testing.T) {
 		t.Fatalf("100 verifications of a remembered token: %d credential reads, %d touches; want none", r, w)
 	}
 
-	forged := tok.AccessToken[:len(tok.AccessToken)-2] + "AA"
-	if forged == tok.AccessToken {
-		forged = tok.AccessToken[:len(tok.AccessToken)-2] + "BB"
+	forged := tok[:len(tok)-2] + "AA"
+	if forged == tok {
+		forged = tok[:len(tok)-2] + "BB"
 	}
 	for range 2 {
 		_, err := f.a.Verify(ctx, forged)
@@ -134,7 +141,7 @@ func TestVerifyRemembersTokensAndCredentials(t *testing.T) {
 	}
 
 	f.clk.Advance(TokenTTL)
-	_, err = f.a.Verify(ctx, tok.AccessToken)
+	_, err = f.a.Verify(ctx, tok)
 	wantCode(t, "a remembered token at its expiry", err, lending.CodeTokenExpired)
 }
 
@@ -146,11 +153,8 @@ func TestVerifySeesRevocation(t *testing.T) {
 	ctx := context.Background()
 	for _, sameProcess := range []bool{true, false} {
 		f := newFixture(t)
-		tok, err := f.a.IssueToken(ctx, f.id, f.secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.a.Verify(ctx, tok.AccessToken); err != nil {
+		tok := f.token(t)
+		if _, err := f.a.Verify(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.st.RevokeCredential(ctx, f.scope, f.id, f.clk.Now()); err != nil {
@@ -159,7 +163,7 @@ func TestVerifySeesRevocation(t *testing.T) {
 		if sameProcess {
 			f.a.Forget(f.id)
 		} else {
-			if _, err := f.a.Verify(ctx, tok.AccessToken); err != nil {
+			if _, err := f.a.Verify(ctx, tok); err != nil {
 				t.Fatalf("within credentialTTL of the last read: %v", err)
 			}
 			f.a.credCache.mu.Lock()
@@ -168,7 +172,7 @@ func TestVerifySeesRevocation(t *testing.T) {
 			f.a.credCache.m[f.id] = v
 			f.a.credCache.mu.Unlock()
 		}
-		_, err = f.a.Verify(ctx, tok.AccessToken)
+		_, err := f.a.Verify(ctx, tok)
 		wantCode(t, "a revoked credential's token", err, lending.CodeInvalidToken)
 		_, err = f.a.IssueToken(ctx, f.id, f.secret)
 		wantCode(t, "a token for a revoked credential", err, lending.CodeInvalidClient)
@@ -181,15 +185,12 @@ func TestVerifyTouchesOncePerGranularity(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	tok, err := f.a.IssueToken(ctx, f.id, f.secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.token(t)
 	base := f.st.touches.Load()
 	var last time.Time
 	for i := range 6 {
 		for range 20 {
-			if _, err := f.a.Verify(ctx, tok.AccessToken); err != nil {
+			if _, err := f.a.Verify(ctx, tok); err != nil {
 				t.Fatal(err)
 			}
 		}
