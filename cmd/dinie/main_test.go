@@ -10,12 +10,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -1020,5 +1022,69 @@ func TestServeGracefulShutdown(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestServeProfiler: --pprof-addr serves Go's profiler on its own address, and only there.
+func TestServeProfiler(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServe(t, filepath.Join(dir, "dinie.db"), filepath.Join(dir, "data"), "--pprof-addr", "127.0.0.1:0")
+	var pprofAddr string
+	for line := range strings.SplitSeq(s.stderr.String(), "\n") {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "profiler listening" {
+			pprofAddr = rec.Addr
+		}
+	}
+	if pprofAddr == "" {
+		t.Fatalf("no \"profiler listening\" line in the log:\n%s", s.stderr)
+	}
+	c := newClient(t)
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := get("http://" + pprofAddr + "/debug/pprof/"); status != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("the profiler's index: %d %.200s", status, body)
+	}
+	if status, _ := get("http://" + pprofAddr + "/debug/pprof/goroutine?debug=1"); status != http.StatusOK {
+		t.Errorf("a goroutine profile: %d", status)
+	}
+	if status, body := get(s.url("/debug/pprof/")); status != http.StatusNotFound {
+		t.Errorf("the API's address serves the profiler: %d %.200s", status, body)
+	}
+}
+
+// TestTuneGC: without GOGC and GOMEMLIMIT the process collects at defaultGCPercent under
+// defaultMemoryLimit; either variable, when set, is left to the runtime. (Not parallel: the settings are
+// the process's.)
+func TestTuneGC(t *testing.T) {
+	oldPercent, oldLimit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetGCPercent(oldPercent); debug.SetMemoryLimit(oldLimit) })
+	for _, tc := range []struct {
+		env                    map[string]string
+		wantPercent, wantLimit int64
+	}{
+		{env: nil, wantPercent: defaultGCPercent, wantLimit: defaultMemoryLimit},
+		{env: map[string]string{"GOGC": "50"}, wantPercent: 100, wantLimit: defaultMemoryLimit},
+		{env: map[string]string{"GOMEMLIMIT": "1GiB"}, wantPercent: defaultGCPercent, wantLimit: math.MaxInt64},
+	} {
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+		tuneGC(func(k string) string { return tc.env[k] })
+		percent := debug.SetGCPercent(100)
+		if limit := debug.SetMemoryLimit(-1); int64(percent) != tc.wantPercent || limit != tc.wantLimit {
+			t.Errorf("env %v: GC percent %d, memory limit %d; want %d, %d", tc.env, percent, limit, tc.wantPercent, tc.wantLimit)
+		}
 	}
 }

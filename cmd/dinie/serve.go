@@ -94,6 +94,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxBodyBytes: *maxBody,
 	})
 	srv := api.HTTPServer(*addr)
+	if *pprofAddr != "" {
+		stopProfiler, err := serveProfiler(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -104,13 +111,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 
 	go purgeIdempotencyKeys(ctx, st, clk, log)
-	if *pprofAddr != "" {
-		stopProfiler, err := serveProfiler(*pprofAddr, log)
-		if err != nil {
-			return err
-		}
-		defer stopProfiler()
-	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
