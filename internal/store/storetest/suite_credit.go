@@ -485,31 +485,13 @@ func newOfferListFixture(t *testing.T, e Engine) offerListFixture {
 	return f
 }
 
-// walk pages through the scope's list with filter and limit and returns every item, failing t if the
-// walk does not end or a page is over the limit.
+// walk pages through the scope's offers matching filter with limit (see walkPages).
 func (f offerListFixture) walk(t *testing.T, filter store.CreditOfferFilter, limit int, desc bool) []lending.CreditOffer {
 	t.Helper()
-	var all []lending.CreditOffer
-	page := store.Page{Limit: limit, Descending: desc}
-	for range 100 {
-		items, hasMore, err := f.s.ListCreditOffers(testCtx(t), f.scope, filter, page)
-		if err != nil {
-			t.Fatalf("ListCreditOffers(%+v, %+v): %v", filter, page, err)
-		}
-		if len(items) > limit {
-			t.Fatalf("ListCreditOffers(%+v, %+v) returned %d items, more than the limit", filter, page, len(items))
-		}
-		all = append(all, items...)
-		if !hasMore {
-			return all
-		}
-		if len(items) == 0 {
-			t.Fatalf("ListCreditOffers(%+v, %+v): has_more with an empty page", filter, page)
-		}
-		page.StartingAfter = items[len(items)-1].ID
-	}
-	t.Fatalf("ListCreditOffers with limit %d did not end after 100 pages", limit)
-	return nil
+	all, _ := walkPages(t, fmt.Sprintf("ListCreditOffers(%+v)", filter), limit, desc, func(page store.Page) ([]lending.CreditOffer, bool, error) {
+		return f.s.ListCreditOffers(testCtx(t), f.scope, filter, page)
+	}, func(o lending.CreditOffer) string { return o.ID })
+	return all
 }
 
 // testListCreditOffers walks every filter with every page size, both ways, through the created_at ties:

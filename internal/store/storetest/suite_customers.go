@@ -592,31 +592,13 @@ func newCustomerListFixture(t *testing.T, e Engine) customerListFixture {
 	return f
 }
 
-// walk pages through the scope's list with filter and limit and returns every item, failing t if the
-// walk does not end or a page is over the limit.
+// walk pages through the scope's customers matching filter with limit (see walkPages).
 func (f customerListFixture) walk(t *testing.T, filter store.CustomerFilter, limit int, desc bool) []lending.Customer {
 	t.Helper()
-	var all []lending.Customer
-	page := store.Page{Limit: limit, Descending: desc}
-	for range 100 {
-		items, hasMore, err := f.s.ListCustomers(testCtx(t), f.scope, filter, page)
-		if err != nil {
-			t.Fatalf("ListCustomers(%+v, %+v): %v", filter, page, err)
-		}
-		if len(items) > limit {
-			t.Fatalf("ListCustomers(%+v, %+v) returned %d items, more than the limit", filter, page, len(items))
-		}
-		all = append(all, items...)
-		if !hasMore {
-			return all
-		}
-		if len(items) == 0 {
-			t.Fatalf("ListCustomers(%+v, %+v): has_more with an empty page", filter, page)
-		}
-		page.StartingAfter = items[len(items)-1].ID
-	}
-	t.Fatalf("ListCustomers with limit %d did not end after 100 pages", limit)
-	return nil
+	all, _ := walkPages(t, fmt.Sprintf("ListCustomers(%+v)", filter), limit, desc, func(page store.Page) ([]lending.Customer, bool, error) {
+		return f.s.ListCustomers(testCtx(t), f.scope, filter, page)
+	}, func(c lending.Customer) string { return c.ID })
+	return all
 }
 
 // testListCustomers walks the list under each filter, in both orders and directions, at every page size:

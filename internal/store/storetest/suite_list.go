@@ -56,20 +56,22 @@ func newListFixture(t *testing.T, e Engine) listFixture {
 	return f
 }
 
-// walk pages through scope's list with limit and returns every item and each page's length, failing t
-// if has_more is wrong or the walk does not end.
-func (f listFixture) walk(t *testing.T, scope lending.Scope, limit int, desc bool) ([]lending.Credential, []int) {
+// walkPages pages through a list with limit, from the first page on, and returns every item and each
+// page's length, failing t if a page is over the limit, has_more is wrong, or the walk does not end.
+// list fetches one page; id names an item for starting_after; what names the list in failures.
+func walkPages[T any](t *testing.T, what string, limit int, desc bool,
+	list func(store.Page) ([]T, bool, error), id func(T) string) ([]T, []int) {
 	t.Helper()
-	var all []lending.Credential
+	var all []T
 	var sizes []int
 	page := store.Page{Limit: limit, Descending: desc}
 	for range 100 {
-		items, hasMore, err := f.s.ListCredentials(testCtx(t), scope, page)
+		items, hasMore, err := list(page)
 		if err != nil {
-			t.Fatalf("ListCredentials(%+v): %v", page, err)
+			t.Fatalf("%s(%+v): %v", what, page, err)
 		}
 		if len(items) > limit {
-			t.Fatalf("ListCredentials(%+v) returned %d items, more than the limit", page, len(items))
+			t.Fatalf("%s(%+v) returned %d items, more than the limit", what, page, len(items))
 		}
 		all = append(all, items...)
 		sizes = append(sizes, len(items))
@@ -77,12 +79,20 @@ func (f listFixture) walk(t *testing.T, scope lending.Scope, limit int, desc boo
 			return all, sizes
 		}
 		if len(items) == 0 {
-			t.Fatalf("ListCredentials(%+v): has_more with an empty page", page)
+			t.Fatalf("%s(%+v): has_more with an empty page", what, page)
 		}
-		page.StartingAfter = items[len(items)-1].ClientID
+		page.StartingAfter = id(items[len(items)-1])
 	}
-	t.Fatalf("ListCredentials with limit %d did not end after 100 pages", limit)
+	t.Fatalf("%s with limit %d did not end after 100 pages", what, limit)
 	return nil, nil
+}
+
+// walk pages through scope's credentials with limit (see walkPages).
+func (f listFixture) walk(t *testing.T, scope lending.Scope, limit int, desc bool) ([]lending.Credential, []int) {
+	t.Helper()
+	return walkPages(t, "ListCredentials", limit, desc, func(page store.Page) ([]lending.Credential, bool, error) {
+		return f.s.ListCredentials(testCtx(t), scope, page)
+	}, func(c lending.Credential) string { return c.ClientID })
 }
 
 func testListCredentialsPagination(t *testing.T, e Engine) {
