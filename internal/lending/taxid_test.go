@@ -115,21 +115,7 @@ func TestParseCPF(t *testing.T) {
 		{"29.982.247-25", ""},
 	}
 	for _, tt := range tests {
-		got, err := lending.ParseCPF(tt.in)
-		if tt.want == "" {
-			if err == nil {
-				t.Errorf("ParseCPF(%q) = %q, want invalid_cpf", tt.in, got)
-				continue
-			}
-			checkFieldError(t, "ParseCPF("+tt.in+")", err, lending.CodeInvalidCPF, "cpf")
-			if got != "" {
-				t.Errorf("ParseCPF(%q) returned %q with its error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("ParseCPF(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
+		checkParse(t, "ParseCPF", lending.ParseCPF, tt.in, tt.want, lending.CodeInvalidCPF, "cpf")
 	}
 }
 
@@ -199,21 +185,7 @@ func TestParseCNPJ(t *testing.T) {
 		{"52998224725", ""},
 	}
 	for _, tt := range tests {
-		got, err := lending.ParseCNPJ(tt.in)
-		if tt.want == "" {
-			if err == nil {
-				t.Errorf("ParseCNPJ(%q) = %q, want invalid_cnpj", tt.in, got)
-				continue
-			}
-			checkFieldError(t, "ParseCNPJ("+tt.in+")", err, lending.CodeInvalidCNPJ, "cnpj")
-			if got != "" {
-				t.Errorf("ParseCNPJ(%q) returned %q with its error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("ParseCNPJ(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
+		checkParse(t, "ParseCNPJ", lending.ParseCNPJ, tt.in, tt.want, lending.CodeInvalidCNPJ, "cnpj")
 	}
 }
 
@@ -539,4 +511,24 @@ func FuzzParseCNPJ(f *testing.F) {
 			t.Fatalf("ParseCNPJ(%q) = %q, %v; want %q", c.Format(), again, err, c)
 		}
 	})
+}
+
+// checkParse checks parse(in): want, or (want "") a field error with code on field and no value.
+func checkParse[T ~string](t *testing.T, name string, parse func(string) (T, error), in string, want T, code lending.Code, field string) {
+	t.Helper()
+	got, err := parse(in)
+	if want == "" {
+		if err == nil {
+			t.Errorf("%s(%q) = %q, want %s", name, in, got, code)
+			return
+		}
+		checkFieldError(t, name+"("+in+")", err, code, field)
+		if got != "" {
+			t.Errorf("%s(%q) returned %q with its error", name, in, got)
+		}
+		return
+	}
+	if err != nil || got != want {
+		t.Errorf("%s(%q) = %q, %v; want %q", name, in, got, err, want)
+	}
 }
