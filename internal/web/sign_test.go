@@ -31,9 +31,7 @@ func checkSigningHeaders(t *testing.T, what string, r *http.Response) {
 
 func TestSigningPageAssets(t *testing.T) {
 	h := web.SigningPage()
-	for _, tc := range []struct {
-		path, contentType, cache, contains string
-	}{
+	for _, tc := range []asset{
 		{"/sign/" + signToken, "text/html; charset=utf-8", "no-store", `<script src="/sign/assets/app.js" defer></script>`},
 		{"/sign/" + signToken, "text/html; charset=utf-8", "no-store", `<link rel="stylesheet" href="/sign/assets/app.css">`},
 		{"/sign/" + signToken, "text/html; charset=utf-8", "no-store", "<h1>Assinatura da Cédula de Crédito Bancário</h1>"},
@@ -46,22 +44,7 @@ func TestSigningPageAssets(t *testing.T) {
 		{"/sign/assets/base.css", "text/css; charset=utf-8", "no-cache", "--page-width"},
 		{"/sign/assets/ui.js", "text/javascript; charset=utf-8", "no-cache", "window.DinieUI"},
 	} {
-		r := get(t, h, "GET", tc.path)
-		b := body(t, r)
-		if r.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %d", tc.path, r.StatusCode)
-			continue
-		}
-		checkSigningHeaders(t, "GET "+tc.path, r)
-		if got := r.Header.Get("Content-Type"); got != tc.contentType {
-			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.contentType)
-		}
-		if got := r.Header.Get("Cache-Control"); got != tc.cache {
-			t.Errorf("GET %s: Cache-Control %q, want %q", tc.path, got, tc.cache)
-		}
-		if !strings.Contains(b, tc.contains) {
-			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
-		}
+		checkAsset(t, h, tc, checkSigningHeaders)
 	}
 }
 

@@ -48,9 +48,7 @@ func checkSecurityHeaders(t *testing.T, what string, r *http.Response) {
 
 func TestKYCPageAssets(t *testing.T) {
 	h := web.KYCPage()
-	for _, tc := range []struct {
-		path, contentType, cache, contains string
-	}{
+	for _, tc := range []asset{
 		{"/kyc/", "text/html; charset=utf-8", "no-store", `<script src="/kyc/app.js" defer></script>`},
 		{"/kyc/?code=dinie_bsc_test_x", "text/html; charset=utf-8", "no-store", `<link rel="stylesheet" href="/kyc/app.css">`},
 		{"/kyc/app.js", "text/javascript; charset=utf-8", "no-cache", "history.replaceState"},
@@ -58,22 +56,7 @@ func TestKYCPageAssets(t *testing.T) {
 		{"/kyc/base.css", "text/css; charset=utf-8", "no-cache", ":root"},
 		{"/kyc/ui.js", "text/javascript; charset=utf-8", "no-cache", "window.DinieUI"},
 	} {
-		r := get(t, h, "GET", tc.path)
-		b := body(t, r)
-		if r.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %d", tc.path, r.StatusCode)
-			continue
-		}
-		checkSecurityHeaders(t, "GET "+tc.path, r)
-		if got := r.Header.Get("Content-Type"); got != tc.contentType {
-			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.contentType)
-		}
-		if got := r.Header.Get("Cache-Control"); got != tc.cache {
-			t.Errorf("GET %s: Cache-Control %q, want %q", tc.path, got, tc.cache)
-		}
-		if !strings.Contains(b, tc.contains) {
-			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
-		}
+		checkAsset(t, h, tc, checkSecurityHeaders)
 	}
 }
 
@@ -136,5 +119,29 @@ func TestKYCPageSelfContained(t *testing.T) {
 				t.Errorf("%s contains %q", path, bad)
 			}
 		}
+	}
+}
+
+// asset is a page or file the hosted pages serve, with what its answer must carry.
+type asset struct{ path, contentType, cache, contains string }
+
+// checkAsset GETs tc.path from h and checks the status, the headers (with checkHeaders) and the body.
+func checkAsset(t *testing.T, h http.Handler, tc asset, checkHeaders func(*testing.T, string, *http.Response)) {
+	t.Helper()
+	r := get(t, h, "GET", tc.path)
+	b := body(t, r)
+	if r.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: %d", tc.path, r.StatusCode)
+		return
+	}
+	checkHeaders(t, "GET "+tc.path, r)
+	if got := r.Header.Get("Content-Type"); got != tc.contentType {
+		t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.contentType)
+	}
+	if got := r.Header.Get("Cache-Control"); got != tc.cache {
+		t.Errorf("GET %s: Cache-Control %q, want %q", tc.path, got, tc.cache)
+	}
+	if !strings.Contains(b, tc.contains) {
+		t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
 	}
 }
