@@ -173,12 +173,7 @@ func (tx *Tx) InsertCreditOffer(ctx context.Context, o lending.CreditOffer) erro
 }
 
 func creditOfferInScope(ctx context.Context, c conn, scope lending.Scope, id, suffix string) (lending.CreditOffer, error) {
-	o, err := scanCreditOffer(c.queryRow(ctx, `SELECT `+creditOfferColumns+` FROM credit_offers
-		WHERE id = ? AND partner_id = ? AND environment = ?`+suffix, id, scope.PartnerID, string(scope.Environment)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, creditOfferNotFound(id)
-	}
-	return o, err
+	return rowInScope(ctx, c, `SELECT `+creditOfferColumns+` FROM credit_offers`, "id", scope, id, suffix, scanCreditOffer, creditOfferNotFound)
 }
 
 // CreditOffer returns offer id of scope, or a CodeCreditOfferNotFound error when it does not exist there
@@ -347,12 +342,8 @@ func (tx *Tx) Simulation(ctx context.Context, scope lending.Scope, id string) (l
 }
 
 func simulationInScope(ctx context.Context, c conn, scope lending.Scope, id string) (lending.Simulation, error) {
-	m, err := scanSimulation(c.queryRow(ctx, `SELECT `+simulationColumns+` FROM simulations
-		WHERE id = ? AND partner_id = ? AND environment = ?`, id, scope.PartnerID, string(scope.Environment)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, lending.Errorf(lending.CodeSimulationNotFound, "no simulation %q", id)
-	}
-	return m, err
+	return rowInScope(ctx, c, `SELECT `+simulationColumns+` FROM simulations`, "id", scope, id, "", scanSimulation,
+		func(id string) error { return lending.Errorf(lending.CodeSimulationNotFound, "no simulation %q", id) })
 }
 
 // SandboxClockOffset returns how far partner partnerID's sandbox clock runs ahead of the real one: 0 when

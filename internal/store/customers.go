@@ -112,12 +112,7 @@ func (tx *Tx) InsertCustomer(ctx context.Context, c lending.Customer) (existing 
 }
 
 func customerInScope(ctx context.Context, c conn, scope lending.Scope, id, suffix string) (lending.Customer, error) {
-	cust, err := scanCustomer(c.queryRow(ctx, `SELECT `+customerColumns+` FROM customers
-		WHERE id = ? AND partner_id = ? AND environment = ?`+suffix, id, scope.PartnerID, string(scope.Environment)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return cust, customerNotFound(id)
-	}
-	return cust, err
+	return rowInScope(ctx, c, `SELECT `+customerColumns+` FROM customers`, "id", scope, id, suffix, scanCustomer, customerNotFound)
 }
 
 // Customer returns customer id of scope, or a CodeCustomerNotFound error when it does not exist there
@@ -318,9 +313,7 @@ func (tx *Tx) UpsertBankAccount(ctx context.Context, a lending.BankAccount) erro
 }
 
 func bankAccountInScope(ctx context.Context, c conn, scope lending.Scope, customerID, suffix string) (lending.BankAccount, error) {
-	return scanBankAccount(c.queryRow(ctx, `SELECT `+bankAccountColumns+` FROM bank_accounts
-		WHERE customer_id = ? AND partner_id = ? AND environment = ?`+suffix,
-		customerID, scope.PartnerID, string(scope.Environment)))
+	return rowInScope(ctx, c, `SELECT `+bankAccountColumns+` FROM bank_accounts`, "customer_id", scope, customerID, suffix, scanBankAccount, nil)
 }
 
 // BankAccount returns the account of customer customerID of scope, or a CodeBankAccountNotFound error

@@ -270,12 +270,7 @@ func (tx *Tx) InsertLoan(ctx context.Context, l lending.Loan) error {
 }
 
 func loanInScope(ctx context.Context, c conn, scope lending.Scope, id, suffix string) (lending.Loan, error) {
-	l, err := scanLoan(c.queryRow(ctx, `SELECT `+loanColumns+` FROM loans
-		WHERE id = ? AND partner_id = ? AND environment = ?`+suffix, id, scope.PartnerID, string(scope.Environment)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, loanNotFound(id)
-	}
-	return l, err
+	return rowInScope(ctx, c, `SELECT `+loanColumns+` FROM loans`, "id", scope, id, suffix, scanLoan, loanNotFound)
 }
 
 // Loan returns loan id of scope, or a CodeLoanNotFound error when it does not exist there (whether or

@@ -21,6 +21,19 @@ type Page struct {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// rowInScope reads the one row of `selectFrom` (a "SELECT columns FROM table") whose key column holds
+// id, in scope, with suffix ending the query (more conditions, or FOR UPDATE); scan reads the columns. A
+// missing row is notFound(id), or sql.ErrNoRows when notFound is nil.
+func rowInScope[T any](ctx context.Context, c conn, selectFrom, key string, scope lending.Scope, id, suffix string,
+	scan func(scanner) (T, error), notFound func(id string) error) (T, error) {
+	v, err := scan(c.queryRow(ctx, selectFrom+` WHERE `+key+` = ? AND partner_id = ? AND environment = ?`+suffix,
+		id, scope.PartnerID, string(scope.Environment)))
+	if notFound != nil && errors.Is(err, sql.ErrNoRows) {
+		return v, notFound(id)
+	}
+	return v, err
+}
+
 // listSpec describes a keyset-paginated list over one table, ordered by (sortColumn, id).
 type listSpec struct {
 	table      string

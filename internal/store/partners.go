@@ -116,12 +116,8 @@ func (s *Store) Credential(ctx context.Context, scope lending.Scope, clientID st
 }
 
 func credentialInScope(ctx context.Context, c conn, scope lending.Scope, clientID, suffix string) (lending.Credential, error) {
-	cred, err := scanCredential(c.queryRow(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE id = ? AND partner_id = ? AND environment = ?`+suffix, clientID, scope.PartnerID, string(scope.Environment)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return cred, lending.Errorf(lending.CodeCredentialNotFound, "no credential %q", clientID)
-	}
-	return cred, err
+	return rowInScope(ctx, c, `SELECT `+credentialColumns+` FROM credentials`, "id", scope, clientID, suffix, scanCredential,
+		func(id string) error { return lending.Errorf(lending.CodeCredentialNotFound, "no credential %q", id) })
 }
 
 // ListCredentials returns a page of scope's credentials in creation order.

@@ -80,13 +80,10 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e lending.WebhookEndp
 }
 
 func endpointInScope(ctx context.Context, c conn, scope lending.Scope, id, suffix string) (lending.WebhookEndpoint, error) {
-	e, err := scanEndpoint(c.queryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
-		WHERE id = ? AND partner_id = ? AND environment = ? AND deleted_at IS NULL`+suffix,
-		id, scope.PartnerID, string(scope.Environment)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, lending.Errorf(lending.CodeWebhookEndpointNotFound, "no webhook endpoint %q", id)
-	}
-	return e, err
+	return rowInScope(ctx, c, `SELECT `+endpointColumns+` FROM webhook_endpoints`, "id", scope, id, ` AND deleted_at IS NULL`+suffix,
+		scanEndpoint, func(id string) error {
+			return lending.Errorf(lending.CodeWebhookEndpointNotFound, "no webhook endpoint %q", id)
+		})
 }
 
 // WebhookEndpoint returns endpoint id of scope, or a CodeWebhookEndpointNotFound error (also for a
